@@ -1,0 +1,16 @@
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE product_standards;
+DROP TABLE products;
+DROP TABLE enterprise_sectors;
+DROP TABLE enterprises;
+DROP TABLE plan_targets;
+DROP TABLE standards;
+DROP TABLE standard_prefixes;
+DROP TABLE categories;
+DROP TABLE sectors;
+DROP TABLE agency_responsibilities;
+DROP TABLE agencies;
+DROP TABLE regions;

@@ -1,0 +1,205 @@
+//! The audit trail: append-only, one entry per mutation, written in the mutation's transaction.
+//! Entries form a SHA-256 hash chain, so an edited or deleted entry is detectable.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::{audit_head, audit_log};
+use crate::db::DbConn;
+
+/// Who did it, and under which request.
+#[derive(Debug, Clone)]
+pub struct AuditCtx {
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub request_id: Option<String>,
+}
+
+impl AuditCtx {
+    /// For work not tied to a request: seeding, CLI commands.
+    pub fn system(label: &str) -> Self {
+        Self {
+            actor_id: None,
+            actor_label: format!("system:{label}"),
+            request_id: None,
+        }
+    }
+}
+
+/// One change to record.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: &'a str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub reason: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct AuditRow {
+    pub seq: i64,
+    pub id: String,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: Option<String>,
+    pub request_id: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hash of an entry: SHA-256 over the previous hash and every field but `hash`, in a fixed
+/// order, as JSON (so a field boundary cannot be shifted).
+pub fn entry_hash(row: &AuditRow) -> String {
+    #[derive(Serialize)]
+    struct Hashed<'a>(
+        &'a str,
+        i64,
+        &'a str,
+        &'a Option<String>,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a Option<String>,
+        &'a Option<String>,
+        &'a Option<String>,
+        &'a Option<String>,
+        String,
+    );
+    let body = Hashed(
+        &row.prev_hash,
+        row.seq,
+        &row.id,
+        &row.actor_id,
+        &row.actor_label,
+        &row.action,
+        &row.entity_type,
+        &row.entity_id,
+        &row.before,
+        &row.after,
+        &row.reason,
+        &row.request_id,
+        row.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+    );
+    let json = serde_json::to_string(&body).expect("serialising strings cannot fail");
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
+/// Appends an entry. Call inside `db::write_tx`, which has already locked the head row.
+pub fn record(conn: &mut DbConn, ctx: &AuditCtx, change: Change<'_>) -> QueryResult<i64> {
+    let (seq, prev_hash): (i64, String) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?;
+    let mut row = AuditRow {
+        seq: seq + 1,
+        id: uuid::Uuid::now_v7().to_string(),
+        actor_id: ctx.actor_id.clone(),
+        actor_label: ctx.actor_label.clone(),
+        action: change.action.to_owned(),
+        entity_type: change.entity_type.to_owned(),
+        entity_id: change.entity_id.to_owned(),
+        before: change.before.map(|v| v.to_string()),
+        after: change.after.map(|v| v.to_string()),
+        reason: change.reason.map(str::to_owned),
+        request_id: ctx.request_id.clone(),
+        created_at: crate::clock::now(),
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = entry_hash(&row);
+    diesel::insert_into(audit_log::table)
+        .values(&row)
+        .execute(conn)?;
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set((audit_head::seq.eq(row.seq), audit_head::hash.eq(&row.hash)))
+        .execute(conn)?;
+    Ok(row.seq)
+}
+
+/// The result of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ChainReport {
+    pub entries: i64,
+    /// Sequence number of the first entry whose hash or link does not match, if any.
+    pub first_broken_seq: Option<i64>,
+    pub intact: bool,
+}
+
+/// Walks the whole chain in order and names the first broken entry.
+pub fn verify_chain(conn: &mut DbConn) -> QueryResult<ChainReport> {
+    let mut expected_prev = GENESIS_HASH.to_owned();
+    let mut expected_seq = 1i64;
+    let mut after = 0i64;
+    let mut count = 0i64;
+    loop {
+        let batch: Vec<AuditRow> = audit_log::table
+            .filter(audit_log::seq.gt(after))
+            .order(audit_log::seq.asc())
+            .limit(1000)
+            .select(AuditRow::as_select())
+            .load(conn)?;
+        if batch.is_empty() {
+            break;
+        }
+        for row in &batch {
+            count += 1;
+            if row.seq != expected_seq
+                || row.prev_hash != expected_prev
+                || entry_hash(row) != row.hash
+            {
+                return Ok(ChainReport {
+                    entries: count,
+                    first_broken_seq: Some(row.seq.min(expected_seq)),
+                    intact: false,
+                });
+            }
+            expected_prev = row.hash.clone();
+            expected_seq += 1;
+            after = row.seq;
+        }
+    }
+    let (head_seq, head_hash): (i64, String) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?;
+    if head_seq != expected_seq - 1 || head_hash != expected_prev {
+        // Entries were removed from the end.
+        return Ok(ChainReport {
+            entries: count,
+            first_broken_seq: Some(expected_seq),
+            intact: false,
+        });
+    }
+    Ok(ChainReport {
+        entries: count,
+        first_broken_seq: None,
+        intact: true,
+    })
+}
+
+/// Entries about one entity, oldest first.
+pub fn for_entity(
+    conn: &mut DbConn,
+    entity_type: &str,
+    entity_id: &str,
+) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::entity_type.eq(entity_type))
+        .filter(audit_log::entity_id.eq(entity_id))
+        .order(audit_log::seq.asc())
+        .select(AuditRow::as_select())
+        .load(conn)
+}

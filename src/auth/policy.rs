@@ -1,0 +1,213 @@
+//! The access policy: may this actor do this to this resource? One table, tested as a table.
+//!
+//! Hiding rule: an enterprise user never learns that another enterprise's unpublished data
+//! exists, and never edits another enterprise's data: both answer 404, not 403.
+
+use crate::domain::{Role, MARKET_REGULATION};
+use crate::error::ApiError;
+
+/// Who is calling (loaded from the database on each request, so a disabled user stops at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub username: String,
+    pub role: Role,
+    pub agency_code: Option<String>,
+    pub enterprise_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See that a record exists (an enterprise, its products).
+    Read,
+    /// See an enterprise's private fields (contacts, override reason).
+    ReadPrivate,
+    /// Edit an enterprise's own profile.
+    UpdateEnterprise,
+    /// Activate a pending enterprise; register one directly (with a USCC override).
+    VerifyEnterprise,
+    /// Create or edit products and their declared standards.
+    ManageProducts,
+    /// Regions, standards, agencies, targets.
+    ManageReference,
+    ManageUsers,
+}
+
+/// What the policy needs to know about the target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Target<'a> {
+    /// The enterprise that owns the record (none for reference data).
+    pub enterprise_id: Option<&'a str>,
+    /// Whether the public may see it (its enterprise is active).
+    pub published: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+}
+
+impl Decision {
+    pub fn into_result(self) -> Result<(), ApiError> {
+        match self {
+            Decision::Allow => Ok(()),
+            Decision::Unauthenticated => Err(ApiError::Unauthenticated),
+            Decision::Forbidden => Err(ApiError::Forbidden),
+            Decision::NotFound => Err(ApiError::NotFound),
+        }
+    }
+}
+
+pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Decision {
+    use Decision::*;
+    let Some(actor) = actor else {
+        return match action {
+            Action::Read if target.published => Allow,
+            Action::Read => NotFound,
+            Action::ReadPrivate => Forbidden,
+            _ => Unauthenticated,
+        };
+    };
+    let owner =
+        actor.enterprise_id.is_some() && actor.enterprise_id.as_deref() == target.enterprise_id;
+    let visible = target.published || owner || matches!(actor.role, Role::Regulator | Role::Admin);
+    match (actor.role, action) {
+        (_, Action::Read) => {
+            if visible {
+                Allow
+            } else {
+                NotFound
+            }
+        }
+        (
+            Role::Enterprise,
+            Action::ReadPrivate | Action::UpdateEnterprise | Action::ManageProducts,
+        ) => {
+            if owner {
+                Allow
+            } else {
+                NotFound
+            }
+        }
+        (Role::Enterprise, Action::VerifyEnterprise) => {
+            if owner {
+                Forbidden
+            } else {
+                NotFound
+            }
+        }
+        (Role::Regulator | Role::Admin, Action::ReadPrivate) => Allow,
+        (Role::Regulator, Action::UpdateEnterprise) => Allow,
+        (Role::Regulator, Action::VerifyEnterprise) => {
+            if actor.agency_code.as_deref() == Some(MARKET_REGULATION) {
+                Allow
+            } else {
+                Forbidden
+            }
+        }
+        (Role::Admin, Action::ManageReference | Action::ManageUsers) => Allow,
+        _ => Forbidden,
+    }
+}
+
+/// Shorthand for handlers: `check(actor, Action::X, target)?`.
+pub fn check(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Result<(), ApiError> {
+    decide(actor, action, target).into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action::*;
+    use super::Decision::*;
+    use super::*;
+
+    fn actor(role: Role, agency: Option<&str>, enterprise: Option<&str>) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            username: "u".into(),
+            role,
+            agency_code: agency.map(Into::into),
+            enterprise_id: enterprise.map(Into::into),
+        }
+    }
+
+    /// DESIGN.md §7 as a table: actor × action × (own?, published?) → decision.
+    #[test]
+    fn the_roles_table() {
+        let admin = actor(Role::Admin, None, None);
+        let market = actor(Role::Regulator, Some("market_regulation"), None);
+        let agri = actor(Role::Regulator, Some("agriculture"), None);
+        let ent = actor(Role::Enterprise, None, Some("E1"));
+        let own_pub = Target {
+            enterprise_id: Some("E1"),
+            published: true,
+        };
+        let own_unpub = Target {
+            enterprise_id: Some("E1"),
+            published: false,
+        };
+        let other_pub = Target {
+            enterprise_id: Some("E2"),
+            published: true,
+        };
+        let other_unpub = Target {
+            enterprise_id: Some("E2"),
+            published: false,
+        };
+        let reference = Target::default();
+
+        #[rustfmt::skip]
+        let table: Vec<(Option<&Actor>, Action, Target, Decision)> = vec![
+            // public
+            (None, Read, other_pub, Allow),
+            (None, Read, other_unpub, NotFound),
+            (None, ReadPrivate, other_pub, Forbidden),
+            (None, UpdateEnterprise, other_pub, Unauthenticated),
+            (None, ManageProducts, other_pub, Unauthenticated),
+            (None, ManageReference, reference, Unauthenticated),
+            (None, ManageUsers, reference, Unauthenticated),
+            // enterprise user: own vs other
+            (Some(&ent), Read, own_unpub, Allow),
+            (Some(&ent), Read, other_pub, Allow),
+            (Some(&ent), Read, other_unpub, NotFound),
+            (Some(&ent), ReadPrivate, own_pub, Allow),
+            (Some(&ent), ReadPrivate, other_pub, NotFound),
+            (Some(&ent), UpdateEnterprise, own_unpub, Allow),
+            (Some(&ent), UpdateEnterprise, other_pub, NotFound),
+            (Some(&ent), ManageProducts, own_unpub, Allow),
+            (Some(&ent), ManageProducts, other_pub, NotFound),
+            (Some(&ent), ManageProducts, other_unpub, NotFound),
+            (Some(&ent), VerifyEnterprise, own_unpub, Forbidden),
+            (Some(&ent), VerifyEnterprise, other_unpub, NotFound),
+            (Some(&ent), ManageReference, reference, Forbidden),
+            (Some(&ent), ManageUsers, reference, Forbidden),
+            // regulators read everything, verify only from market regulation, never manage products
+            (Some(&market), Read, other_unpub, Allow),
+            (Some(&market), ReadPrivate, other_unpub, Allow),
+            (Some(&market), UpdateEnterprise, other_unpub, Allow),
+            (Some(&market), VerifyEnterprise, other_unpub, Allow),
+            (Some(&agri), VerifyEnterprise, other_unpub, Forbidden),
+            (Some(&agri), Read, other_unpub, Allow),
+            (Some(&market), ManageProducts, other_pub, Forbidden),
+            (Some(&market), ManageReference, reference, Forbidden),
+            (Some(&market), ManageUsers, reference, Forbidden),
+            // admin: users and reference data; no business edits
+            (Some(&admin), ManageUsers, reference, Allow),
+            (Some(&admin), ManageReference, reference, Allow),
+            (Some(&admin), Read, other_unpub, Allow),
+            (Some(&admin), ManageProducts, other_pub, Forbidden),
+            (Some(&admin), UpdateEnterprise, other_pub, Forbidden),
+            (Some(&admin), VerifyEnterprise, other_unpub, Forbidden),
+        ];
+        for (i, (a, action, target, expected)) in table.into_iter().enumerate() {
+            assert_eq!(
+                decide(a, action, target),
+                expected,
+                "row {i}: {a:?} {action:?} {target:?}"
+            );
+        }
+    }
+}

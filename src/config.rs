@@ -1,0 +1,190 @@
+//! Settings, read from the environment once at start-up. Secrets are wrapped so they never print.
+
+use std::time::Duration;
+
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// `REGISTRY_BIND`: address to listen on.
+    pub bind: String,
+    /// `REGISTRY_ENV`: `development` or `production`.
+    pub environment: Environment,
+    /// `JWT_SECRET`: HS256 key, at least 32 bytes.
+    pub jwt_secret: SecretString,
+    /// `REGISTRY_ACCESS_TOKEN_TTL_SECS`: lifetime of access tokens (at most 900).
+    pub access_token_ttl: Duration,
+    /// `REGISTRY_REFRESH_TOKEN_TTL_DAYS`: lifetime of refresh tokens.
+    pub refresh_token_ttl: Duration,
+    /// `REGISTRY_DB_POOL_SIZE`: connections in the pool.
+    pub db_pool_size: u32,
+    /// `REGISTRY_WORKERS`: HTTP worker threads (default: one per core).
+    pub workers: usize,
+    /// `REGISTRY_LOGIN_MAX_FAILURES`: failed logins per username and client within the window
+    /// before further attempts get 429.
+    pub login_max_failures: u32,
+    /// `REGISTRY_LOGIN_WINDOW_SECS`: the throttling window.
+    pub login_window: Duration,
+    /// True when no JWT_SECRET was given and one was generated for this process.
+    pub generated_jwt_secret: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required when REGISTRY_ENV=production")]
+    MissingInProduction(&'static str),
+    #[error("JWT_SECRET must be at least 32 bytes (it has {0})")]
+    ShortSecret(usize),
+    #[error("{name} has an invalid value {value:?}: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/registry.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const JWT_ISSUER: &str = "product-registry";
+pub const JWT_AUDIENCE: &str = "product-registry-api";
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `get`, so tests can pass a map instead of the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let environment = match get("REGISTRY_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    name: "REGISTRY_ENV",
+                    value: v.to_owned(),
+                    reason: "use development or production",
+                })
+            }
+        };
+        let (jwt_secret, generated_jwt_secret) = match get("JWT_SECRET") {
+            Some(s) if s.len() >= 32 => (SecretString::from(s), false),
+            Some(s) => return Err(ConfigError::ShortSecret(s.len())),
+            None if environment == Environment::Production => {
+                return Err(ConfigError::MissingInProduction("JWT_SECRET"))
+            }
+            None => {
+                let mut bytes = [0u8; 48];
+                rand::rng().fill_bytes(&mut bytes);
+                (SecretString::from(hex::encode(bytes)), true)
+            }
+        };
+        if environment == Environment::Production && get("DATABASE_URL").is_none() {
+            return Err(ConfigError::MissingInProduction("DATABASE_URL"));
+        }
+        let ttl = number(&get, "REGISTRY_ACCESS_TOKEN_TTL_SECS", 900)?;
+        if ttl == 0 || ttl > 900 {
+            return Err(ConfigError::Invalid {
+                name: "REGISTRY_ACCESS_TOKEN_TTL_SECS",
+                value: ttl.to_string(),
+                reason: "between 1 and 900 seconds",
+            });
+        }
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Ok(Self {
+            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            bind: get("REGISTRY_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            environment,
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(ttl),
+            refresh_token_ttl: Duration::from_secs(
+                number(&get, "REGISTRY_REFRESH_TOKEN_TTL_DAYS", 30)? * 86_400,
+            ),
+            db_pool_size: number(&get, "REGISTRY_DB_POOL_SIZE", 10)? as u32,
+            workers: number(&get, "REGISTRY_WORKERS", cores as u64)? as usize,
+            login_max_failures: number(&get, "REGISTRY_LOGIN_MAX_FAILURES", 5)? as u32,
+            login_window: Duration::from_secs(number(&get, "REGISTRY_LOGIN_WINDOW_SECS", 900)?),
+            generated_jwt_secret,
+        })
+    }
+
+    pub fn jwt_secret_bytes(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            value: v,
+            reason: "a whole number",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_secret() {
+        let err = settings(&[
+            ("REGISTRY_ENV", "production"),
+            ("DATABASE_URL", "postgres://x/y"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::MissingInProduction("JWT_SECRET")
+        ));
+    }
+
+    #[test]
+    fn short_secrets_are_refused_everywhere() {
+        assert!(matches!(
+            settings(&[("JWT_SECRET", "short")]),
+            Err(ConfigError::ShortSecret(5))
+        ));
+    }
+
+    #[test]
+    fn development_generates_a_secret_and_uses_documented_defaults() {
+        let s = settings(&[]).unwrap();
+        assert!(s.generated_jwt_secret);
+        assert!(s.jwt_secret_bytes().len() >= 32);
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind, DEFAULT_BIND);
+        assert_eq!(s.access_token_ttl, Duration::from_secs(900));
+        assert!(!format!("{s:?}").contains(std::str::from_utf8(s.jwt_secret_bytes()).unwrap()));
+    }
+
+    #[test]
+    fn access_tokens_cannot_outlive_fifteen_minutes() {
+        assert!(settings(&[("REGISTRY_ACCESS_TOKEN_TTL_SECS", "3600")]).is_err());
+    }
+}

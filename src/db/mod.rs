@@ -1,0 +1,199 @@
+//! One connection type over both backends, the pool, migrations, and the write-transaction rule.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// A connection to either backend. Queries written against `DbConn` run on both; a query
+/// that needs backend-specific SQL matches on the variant explicitly.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    // SQLite accepts any string as a path, so it must come last for `establish` to try it last.
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("unsupported DATABASE_URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("cannot create the directory for the SQLite database: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// A parsed `DATABASE_URL`: which backend, and what to hand to the driver.
+#[derive(Debug, Clone)]
+pub struct DbTarget {
+    pub kind: BackendKind,
+    pub driver_url: String,
+}
+
+impl DbTarget {
+    pub fn parse(url: &str) -> Result<Self, DbSetupError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self {
+                kind: BackendKind::Postgres,
+                driver_url: url.to_owned(),
+            });
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| DbSetupError::UnsupportedUrl(url.to_owned()))?;
+        if path.is_empty() {
+            return Err(DbSetupError::UnsupportedUrl(url.to_owned()));
+        }
+        Ok(Self {
+            kind: BackendKind::Sqlite,
+            driver_url: path.to_owned(),
+        })
+    }
+}
+
+/// Establishes the variant the URL names: `DbConn::establish` would try PostgreSQL on a
+/// SQLite path first.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: DbTarget,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        connect(&self.target).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub fn connect(target: &DbTarget) -> Result<DbConn, diesel::ConnectionError> {
+    Ok(match target.kind {
+        BackendKind::Postgres => DbConn::Pg(diesel::PgConnection::establish(&target.driver_url)?),
+        BackendKind::Sqlite => {
+            let mut conn = diesel::SqliteConnection::establish(&target.driver_url)?;
+            // WAL lets readers run beside the one writer; the busy timeout makes a second writer
+            // wait instead of failing; SQLite leaves foreign keys off unless asked.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            DbConn::Sqlite(conn)
+        }
+    })
+}
+
+/// Builds the pool. SQLite files are created (with their directory) when missing.
+pub fn build_pool(url: &str, max_size: u32) -> Result<(DbPool, BackendKind), DbSetupError> {
+    let target = DbTarget::parse(url)?;
+    if target.kind == BackendKind::Sqlite && target.driver_url != ":memory:" {
+        if let Some(dir) = std::path::Path::new(&target.driver_url).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+    }
+    let kind = target.kind;
+    let pool = Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(Manager { target })?;
+    Ok((pool, kind))
+}
+
+pub fn backend_of(conn: &DbConn) -> BackendKind {
+    match conn {
+        DbConn::Pg(_) => BackendKind::Postgres,
+        DbConn::Sqlite(_) => BackendKind::Sqlite,
+    }
+}
+
+/// Runs the pending migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbSetupError> {
+    let done = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    done.map_err(|e| DbSetupError::Migration(e.to_string()))
+}
+
+/// Every mutation runs here. The first statement writes the audit head row, which (a) takes
+/// SQLite's write lock before anything is read, so a later write cannot fail on a stale WAL
+/// snapshot, and (b) on PostgreSQL row-locks the head, so audit entries get one total order.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use schema::audit_head::dsl as h;
+    conn.transaction(|conn| {
+        diesel::update(h::audit_head.filter(h::id.eq(1)))
+            .set(h::locked_at.eq(crate::clock::now()))
+            .execute(conn)?;
+        f(conn)
+    })
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`: both backends have it; used for case-insensitive `q` searches.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A `LIKE` pattern matching `q` anywhere, lower-cased, with `%`, `_` and `\` escaped
+/// (use with `.escape('\\')`).
+pub fn contains_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// The `LIKE` prefix matching a region and everything under it: 630000 → `63%`,
+/// 632800 → `6328%`, a county code → itself.
+pub fn region_prefix_pattern(code: &str) -> String {
+    let mut c = code;
+    while c.len() > 2 && c.ends_with("00") {
+        c = &c[..c.len() - 2];
+    }
+    format!("{c}%")
+}

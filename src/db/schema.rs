@@ -1,0 +1,226 @@
+//! Table definitions shared by both backends (see migrations/sqlite and migrations/postgres).
+
+diesel::table! {
+    regions (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+        alias_of -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    agencies (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    agency_responsibilities (agency_code, application_kind) {
+        agency_code -> Text,
+        application_kind -> Text,
+    }
+}
+
+diesel::table! {
+    sectors (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    categories (code) {
+        code -> Text,
+        sector_code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    standard_prefixes (prefix) {
+        prefix -> Text,
+        level -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    standards (id) {
+        id -> Text,
+        code -> Text,
+        prefix -> Text,
+        number -> Text,
+        year -> Nullable<Integer>,
+        title_zh -> Text,
+        title_en -> Nullable<Text>,
+        level -> Text,
+        status -> Text,
+        replaced_by_id -> Nullable<Text>,
+        effective_on -> Nullable<Date>,
+        source -> Nullable<Text>,
+        confidence -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    plan_targets (year, code, sector_code) {
+        year -> Integer,
+        code -> Text,
+        sector_code -> Text,
+        target -> BigInt,
+        unit -> Text,
+        description_zh -> Text,
+        description_en -> Text,
+    }
+}
+
+diesel::table! {
+    enterprises (id) {
+        id -> Text,
+        uscc -> Text,
+        uscc_override_reason -> Nullable<Text>,
+        name -> Text,
+        legal_representative -> Text,
+        region_code -> Text,
+        address -> Text,
+        scale -> Text,
+        above_designated_size -> Bool,
+        contact_phone -> Text,
+        contact_email -> Text,
+        status -> Text,
+        verified_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    enterprise_sectors (enterprise_id, sector_code) {
+        enterprise_id -> Text,
+        sector_code -> Text,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        name -> Text,
+        brand -> Text,
+        gtin -> Nullable<Text>,
+        sector_code -> Text,
+        category_code -> Text,
+        origin_region_code -> Text,
+        ingredients -> Text,
+        suitable_for -> Nullable<Text>,
+        unsuitable_for -> Nullable<Text>,
+        is_new_product -> Bool,
+        launched_on -> Nullable<Date>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    product_standards (product_id, standard_id) {
+        product_id -> Text,
+        standard_id -> Text,
+        declared_on -> Date,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        agency_code -> Nullable<Text>,
+        enterprise_id -> Nullable<Text>,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        actor_label -> Text,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+        locked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(categories -> sectors (sector_code));
+diesel::joinable!(enterprise_sectors -> enterprises (enterprise_id));
+diesel::joinable!(products -> enterprises (enterprise_id));
+diesel::joinable!(product_standards -> products (product_id));
+diesel::joinable!(product_standards -> standards (standard_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    regions,
+    agencies,
+    agency_responsibilities,
+    sectors,
+    categories,
+    standard_prefixes,
+    standards,
+    plan_targets,
+    enterprises,
+    enterprise_sectors,
+    products,
+    product_standards,
+    users,
+    refresh_tokens,
+    audit_log,
+    audit_head,
+);

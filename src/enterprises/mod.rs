@@ -1,0 +1,5 @@
+//! Enterprises: self-registration, verification by market regulation, profiles.
+
+pub mod repo;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,161 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{enterprise_sectors, enterprises};
+use crate::db::{contains_pattern, lower, region_prefix_pattern, DbConn};
+use crate::pagination::PageRequest;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = enterprises)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+#[diesel(treat_none_as_null = true)]
+pub struct EnterpriseRow {
+    pub id: String,
+    pub uscc: String,
+    pub uscc_override_reason: Option<String>,
+    pub name: String,
+    pub legal_representative: String,
+    pub region_code: String,
+    pub address: String,
+    pub scale: String,
+    pub above_designated_size: bool,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub status: String,
+    pub verified_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+/// Which rows a caller may list.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    /// Everything (regulators, admins).
+    All,
+    /// Active enterprises, plus this one (its own users).
+    ActiveOr(String),
+    /// Active enterprises only (the public).
+    Active,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct EnterpriseFilter {
+    pub region_code: Option<String>,
+    pub sector: Option<String>,
+    pub status: Option<String>,
+    pub q: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    f: &EnterpriseFilter,
+    page: &PageRequest,
+) -> QueryResult<Vec<EnterpriseRow>> {
+    let mut q = enterprises::table
+        .select(EnterpriseRow::as_select())
+        .order(enterprises::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    match vis {
+        Visibility::All => {}
+        Visibility::Active => q = q.filter(enterprises::status.eq("active")),
+        Visibility::ActiveOr(own) => {
+            q = q.filter(
+                enterprises::status
+                    .eq("active")
+                    .or(enterprises::id.eq(own.clone())),
+            )
+        }
+    }
+    if let Some(r) = &f.region_code {
+        q = q.filter(enterprises::region_code.like(region_prefix_pattern(r)));
+    }
+    if let Some(s) = &f.sector {
+        q = q.filter(
+            enterprises::id.eq_any(
+                enterprise_sectors::table
+                    .filter(enterprise_sectors::sector_code.eq(s.clone()))
+                    .select(enterprise_sectors::enterprise_id),
+            ),
+        );
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(enterprises::status.eq(s.clone()));
+    }
+    if let Some(text) = &f.q {
+        q = q.filter(
+            lower(enterprises::name)
+                .like(contains_pattern(text))
+                .escape('\\'),
+        );
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(enterprises::id.gt(after.clone()));
+    }
+    q.load(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<EnterpriseRow>> {
+    enterprises::table
+        .find(id)
+        .select(EnterpriseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_uscc(conn: &mut DbConn, uscc: &str) -> QueryResult<Option<EnterpriseRow>> {
+    enterprises::table
+        .filter(enterprises::uscc.eq(uscc))
+        .select(EnterpriseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConn, row: &EnterpriseRow, sectors: &[String]) -> QueryResult<()> {
+    diesel::insert_into(enterprises::table)
+        .values(row)
+        .execute(conn)?;
+    replace_sectors(conn, &row.id, sectors)
+}
+
+pub fn replace_sectors(conn: &mut DbConn, id: &str, sectors: &[String]) -> QueryResult<()> {
+    diesel::delete(enterprise_sectors::table.filter(enterprise_sectors::enterprise_id.eq(id)))
+        .execute(conn)?;
+    for s in sectors {
+        diesel::insert_into(enterprise_sectors::table)
+            .values((
+                enterprise_sectors::enterprise_id.eq(id),
+                enterprise_sectors::sector_code.eq(s),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Sectors of each given enterprise, in one query.
+pub fn sectors_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    enterprise_sectors::table
+        .filter(enterprise_sectors::enterprise_id.eq_any(ids))
+        .select((
+            enterprise_sectors::enterprise_id,
+            enterprise_sectors::sector_code,
+        ))
+        .order(enterprise_sectors::sector_code.asc())
+        .load(conn)
+}
+
+/// Writes the whole row if it is still at `version` (the row carries version + 1).
+pub fn update_guarded(conn: &mut DbConn, row: &EnterpriseRow, version: i32) -> QueryResult<usize> {
+    diesel::update(
+        enterprises::table
+            .filter(enterprises::id.eq(&row.id))
+            .filter(enterprises::version.eq(version)),
+    )
+    .set(row)
+    .execute(conn)
+}

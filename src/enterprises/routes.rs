@@ -1,0 +1,419 @@
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::repo::{self, EnterpriseFilter, Visibility};
+use super::service::{self, EnterpriseInput, EnterpriseView, NewEnterprise};
+use crate::audit::{self, Change};
+use crate::auth::{check, policy, Action, Actor, Caller, Target};
+use crate::db::write_tx;
+use crate::domain::{self, EnterpriseStatus, Role, Scale, Sector};
+use crate::error::{ApiError, ApiResult, Errors, Problem};
+use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
+use crate::pagination::PageRequest;
+use crate::state::AppState;
+
+crate::page_type!(EnterprisePage, EnterpriseView);
+
+pub fn visibility(actor: Option<&Actor>) -> Visibility {
+    match actor {
+        Some(a) if matches!(a.role, Role::Regulator | Role::Admin) => Visibility::All,
+        Some(Actor {
+            enterprise_id: Some(own),
+            ..
+        }) => Visibility::ActiveOr(own.clone()),
+        _ => Visibility::Active,
+    }
+}
+
+fn can_read_private(actor: Option<&Actor>, row: &repo::EnterpriseRow) -> bool {
+    let target = Target {
+        enterprise_id: Some(&row.id),
+        published: row.status == "active",
+    };
+    policy::decide(actor, Action::ReadPrivate, target) == policy::Decision::Allow
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListEnterprisesQuery {
+    /// GB/T 2260 code; a prefecture matches its counties too.
+    pub region_code: Option<String>,
+    /// `food`, `biomedicine`, `light_textile` or `ethnic_specialty`.
+    pub sector: Option<String>,
+    /// `pending`, `active`, `suspended`, `deregistered` (the public sees active ones only).
+    pub status: Option<String>,
+    /// Text in the name.
+    pub q: Option<String>,
+    /// Page size, 1-100 (default 20).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/enterprises", tag = "enterprises",
+    params(ListEnterprisesQuery),
+    responses(
+        (status = 200, body = EnterprisePage),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/enterprises")]
+pub async fn list_enterprises(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ListEnterprisesQuery>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Errors::new();
+    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
+    let filter = EnterpriseFilter {
+        region_code: q
+            .region_code
+            .as_deref()
+            .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
+        sector: q
+            .sector
+            .as_deref()
+            .and_then(|s| errors.take("sector", Sector::parse(s)))
+            .map(|s| s.as_str().to_owned()),
+        status: q
+            .status
+            .as_deref()
+            .and_then(|s| errors.take("status", EnterpriseStatus::parse(s)))
+            .map(|s| s.as_str().to_owned()),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+    };
+    errors.finish()?;
+    let vis = visibility(caller.actor.as_ref());
+    let actor = caller.actor.clone();
+    let p = page.clone();
+    let (items, next_cursor) = state
+        .db(move |conn| {
+            let rows = repo::list(conn, &vis, &filter, &p)?;
+            let (rows, next) = p.finish(rows, |r| &r.id);
+            Ok((
+                service::views(conn, &rows, |r| can_read_private(actor.as_ref(), r))?,
+                next,
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EnterprisePage { items, next_cursor }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/enterprises/{id}", tag = "enterprises",
+    params(("id" = String, Path, description = "Enterprise id")),
+    responses(
+        (status = 200, body = EnterpriseView, headers(("ETag" = String))),
+        (status = 404, description = "Unknown, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/enterprises/{id}")]
+pub async fn get_enterprise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let actor = caller.actor.clone();
+    let view = state
+        .db(move |conn| {
+            let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            check(
+                actor.as_ref(),
+                Action::Read,
+                Target {
+                    enterprise_id: Some(&row.id),
+                    published: row.status == "active",
+                },
+            )?;
+            let private = can_read_private(actor.as_ref(), &row);
+            Ok(service::views(conn, &[row], |_| private)?.remove(0))
+        })
+        .await?;
+    Ok(ok_versioned(&view, view.version))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "enterprise": {"uscc": "91350211M0000XUF46", "name": "示例老字号有限公司", "legal_representative": "李示例",
+        "region_code": "630100", "address": "西宁市示例街 2 号", "sectors": ["ethnic_specialty"], "scale": "micro",
+        "contact_phone": "0971-0000000", "contact_email": "old@example.com"},
+    "uscc_override_reason": "Code issued in 2016 by the Xiamen bureau; fails its own check character (verified against the business licence)"
+}))]
+pub struct RegisterByRegulatorRequest {
+    pub enterprise: EnterpriseInput,
+    /// Accepts a USCC that fails its check character (codes actually issued that way); audited.
+    pub uscc_override_reason: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/enterprises", tag = "enterprises",
+    request_body = RegisterByRegulatorRequest,
+    responses(
+        (status = 201, description = "Registered and active", body = EnterpriseView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a market-regulation regulator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "USCC already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/enterprises")]
+pub async fn register_by_regulator(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<RegisterByRegulatorRequest>,
+) -> ApiResult<HttpResponse> {
+    check(
+        caller.actor.as_ref(),
+        Action::VerifyEnterprise,
+        Target::default(),
+    )?;
+    let b = body.0;
+    let mut errors = Errors::new();
+    let new = NewEnterprise::parse(
+        &mut errors,
+        "enterprise.",
+        &b.enterprise,
+        b.uscc_override_reason.as_deref(),
+    );
+    errors.finish()?;
+    let new = new.ok_or_else(|| ApiError::Internal("validated enterprise missing".into()))?;
+    let ctx = caller.audit();
+    let view = state
+        .db(move |conn| {
+            let row = write_tx(conn, |conn| {
+                service::create(conn, &ctx, new, EnterpriseStatus::Active, "enterprise.")
+            })?;
+            Ok(service::views(conn, &[row], |_| true)?.remove(0))
+        })
+        .await?;
+    let location = format!("/api/v1/enterprises/{}", view.id);
+    Ok(created_versioned(&view, view.version, location))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/enterprises/{id}/verify", tag = "enterprises",
+    params(("id" = String, Path, description = "Enterprise id")),
+    responses(
+        (status = 200, description = "Now active", body = EnterpriseView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a market-regulation regulator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending (`current_state` says what it is)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/enterprises/{id}/verify")]
+pub async fn verify_enterprise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let ctx = caller.audit();
+    let id = id.into_inner();
+    let view = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let before = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                check(
+                    Some(&actor),
+                    Action::VerifyEnterprise,
+                    Target {
+                        enterprise_id: Some(&before.id),
+                        published: before.status == "active",
+                    },
+                )?;
+                if before.status != "pending" {
+                    return Err(ApiError::InvalidState {
+                        resource: "enterprise",
+                        state: before.status,
+                    });
+                }
+                let now = crate::clock::now();
+                let mut after = before.clone();
+                after.status = "active".into();
+                after.verified_at = Some(now);
+                after.updated_at = now;
+                after.version += 1;
+                if repo::update_guarded(conn, &after, before.version)? == 0 {
+                    return Err(ApiError::conflict(
+                        "concurrent_update",
+                        "the enterprise changed meanwhile; reload and retry",
+                    ));
+                }
+                let mut views = service::views(conn, &[before, after], |_| true)?;
+                let after_view = views.pop().expect("two");
+                audit::record(
+                    conn,
+                    &ctx,
+                    Change {
+                        action: "enterprise.verify",
+                        entity_type: "enterprise",
+                        entity_id: &id,
+                        before: serde_json::to_value(views.pop()).ok(),
+                        after: serde_json::to_value(&after_view).ok(),
+                        reason: None,
+                    },
+                )?;
+                Ok(after_view)
+            })
+        })
+        .await?;
+    Ok(ok_versioned(&view, view.version))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"address": "德令哈市示例路 9 号", "contact_phone": "0977-8200001"}))]
+pub struct UpdateEnterpriseRequest {
+    pub name: Option<String>,
+    pub legal_representative: Option<String>,
+    pub region_code: Option<String>,
+    pub address: Option<String>,
+    pub sectors: Option<Vec<String>>,
+    pub scale: Option<String>,
+    pub above_designated_size: Option<bool>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/enterprises/{id}", tag = "enterprises",
+    params(("id" = String, Path, description = "Enterprise id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body = UpdateEnterpriseRequest,
+    responses(
+        (status = 200, body = EnterpriseView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or another enterprise's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/enterprises/{id}")]
+pub async fn update_enterprise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateEnterpriseRequest>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let expected = if_match(&req)?;
+    let b = body.0;
+    let mut errors = Errors::new();
+    let name = b
+        .name
+        .as_deref()
+        .map(|v| domain::text(&mut errors, "name", v, 200));
+    let legal = b
+        .legal_representative
+        .as_deref()
+        .map(|v| domain::text(&mut errors, "legal_representative", v, 100));
+    let region = b
+        .region_code
+        .as_deref()
+        .map(|v| domain::region_code_shape(&mut errors, "region_code", v));
+    let address = b
+        .address
+        .as_deref()
+        .map(|v| domain::text(&mut errors, "address", v, 300));
+    let sectors = b
+        .sectors
+        .as_deref()
+        .map(|v| service::parse_sectors(&mut errors, "sectors", v));
+    let scale = b
+        .scale
+        .as_deref()
+        .map(|v| errors.take("scale", Scale::parse(v)));
+    let phone = b
+        .contact_phone
+        .as_deref()
+        .map(|v| domain::phone(&mut errors, "contact_phone", v));
+    let email = b
+        .contact_email
+        .as_deref()
+        .map(|v| domain::email(&mut errors, "contact_email", v));
+    errors.finish()?;
+    let ctx = caller.audit();
+    let id = id.into_inner();
+    let view = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let before = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                check(
+                    Some(&actor),
+                    Action::UpdateEnterprise,
+                    Target {
+                        enterprise_id: Some(&before.id),
+                        published: before.status == "active",
+                    },
+                )?;
+                check_if_match(expected, before.version)?;
+                let mut after = before.clone();
+                if let Some(Some(v)) = name.clone() {
+                    after.name = v;
+                }
+                if let Some(Some(v)) = legal.clone() {
+                    after.legal_representative = v;
+                }
+                if let Some(Some(v)) = region.clone() {
+                    after.region_code = service::resolve_region(conn, "region_code", &v)?;
+                }
+                if let Some(Some(v)) = address.clone() {
+                    after.address = v;
+                }
+                if let Some(Some(v)) = scale {
+                    after.scale = v.as_str().to_owned();
+                }
+                if let Some(v) = b.above_designated_size {
+                    after.above_designated_size = v;
+                }
+                if let Some(Some(v)) = phone.clone() {
+                    after.contact_phone = v;
+                }
+                if let Some(Some(v)) = email.clone() {
+                    after.contact_email = v;
+                }
+                after.updated_at = crate::clock::now();
+                after.version += 1;
+                let before_view =
+                    service::views(conn, std::slice::from_ref(&before), |_| true)?.remove(0);
+                if repo::update_guarded(conn, &after, before.version)? == 0 {
+                    return Err(ApiError::conflict(
+                        "concurrent_update",
+                        "the enterprise changed meanwhile; reload and retry",
+                    ));
+                }
+                if let Some(Some(s)) = &sectors {
+                    let codes: Vec<String> = s.iter().map(|x| x.as_str().to_owned()).collect();
+                    repo::replace_sectors(conn, &id, &codes)?;
+                }
+                let after_view = service::views(conn, &[after], |_| true)?.remove(0);
+                audit::record(
+                    conn,
+                    &ctx,
+                    Change {
+                        action: "enterprise.update",
+                        entity_type: "enterprise",
+                        entity_id: &id,
+                        before: serde_json::to_value(&before_view).ok(),
+                        after: serde_json::to_value(&after_view).ok(),
+                        reason: None,
+                    },
+                )?;
+                Ok(after_view)
+            })
+        })
+        .await?;
+    Ok(ok_versioned(&view, view.version))
+}

@@ -1,0 +1,222 @@
+//! `registry`: serve the API, migrate, seed, manage users, print the OpenAPI spec, verify the audit chain.
+
+use std::io::IsTerminal;
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use registry::audit::AuditCtx;
+use registry::config::{Environment, Settings};
+use registry::db::{write_tx, DbConn};
+use registry::error::Errors;
+use registry::startup::{prepare_database, Application};
+use registry::state::AppState;
+use registry::{audit, auth, seeds, users};
+
+#[derive(Parser)]
+#[command(
+    name = "registry",
+    version,
+    about = "Qinghai consumer-goods product registry"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default). Migrates and loads reference data first.
+    Serve {
+        /// Also load the fictional demo data and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Load reference data (idempotent); with --demo, the demo set too.
+    Seed {
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password comes from REGISTRY_PASSWORD, else a prompt.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, regulator or enterprise.
+        #[arg(long)]
+        role: String,
+        /// Regulators: the agency code (e.g. market_regulation).
+        #[arg(long)]
+        agency: Option<String>,
+        /// Enterprise users: the enterprise id.
+        #[arg(long)]
+        enterprise_id: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit non-zero and name the first broken entry if it was tampered with.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli.command.unwrap_or(Command::Serve { demo: false })) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn run(command: Command) -> AnyResult<ExitCode> {
+    if let Command::Openapi = command {
+        print!("{}", registry::openapi::spec_json());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let settings = Settings::from_env()?;
+    match command {
+        Command::Openapi => unreachable!(),
+        Command::Migrate => {
+            let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
+            let n = registry::db::run_migrations(&mut *pool.get()?)?;
+            println!("{n} migration(s) applied");
+        }
+        Command::Seed { demo } => {
+            let (pool, _) = prepare_database(&settings)?;
+            println!("reference data loaded");
+            if demo {
+                load_demo(&mut *pool.get()?)?;
+            }
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    agency,
+                    enterprise_id,
+                },
+        } => {
+            let (pool, _) = prepare_database(&settings)?;
+            let password = match std::env::var("REGISTRY_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ if std::io::stdin().is_terminal() => rpassword::prompt_password("password: ")?,
+                _ => return Err("set REGISTRY_PASSWORD or run in a terminal to be prompted".into()),
+            };
+            let mut errors = Errors::new();
+            auth::password::check_new(&mut errors, "password", &password);
+            let new = users::service::NewUser::parse(
+                &mut errors,
+                &username,
+                &role,
+                agency.as_deref(),
+                enterprise_id.as_deref(),
+            );
+            errors
+                .finish()
+                .map_err(|e| format!("{e}: {:?}", e.to_problem().errors))?;
+            let new = new.ok_or("invalid user")?;
+            let hash = auth::password::hash(&password);
+            let mut conn = pool.get()?;
+            let row = write_tx(&mut conn, |conn| {
+                users::service::create(conn, &AuditCtx::system("cli"), new, hash)
+            })
+            .map_err(|e| format!("{e}: {:?}", e.to_problem().errors))?;
+            println!("created {} ({}) {}", row.username, row.role, row.id);
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
+            let report = audit::verify_chain(&mut *pool.get()?)?;
+            match report.first_broken_seq {
+                None => println!("audit chain intact: {} entries", report.entries),
+                Some(seq) => {
+                    println!(
+                        "audit chain BROKEN at entry {seq} (checked {} entries)",
+                        report.entries
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Command::Serve { demo } => serve(settings, demo)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_demo(conn: &mut DbConn) -> AnyResult<()> {
+    let demo = seeds::demo_users();
+    eprintln!("hashing {} demo passwords…", demo.len());
+    let hashes: Vec<(String, String)> = demo
+        .iter()
+        .map(|u| (u.username.clone(), auth::password::hash(&u.password)))
+        .collect();
+    let n =
+        seeds::load_demo(conn, &hashes).map_err(|e| format!("{e}: {:?}", e.to_problem().errors))?;
+    println!("demo data: {n} record(s) added");
+    println!("demo logins (fictional data; never use these in production):");
+    for u in demo {
+        let scope = if !u.agency.is_empty() {
+            format!(" [{}]", u.agency)
+        } else {
+            String::new()
+        };
+        println!(
+            "  {:<20} {:<30} {}{}",
+            u.username, u.password, u.role, scope
+        );
+    }
+    Ok(())
+}
+
+fn serve(settings: Settings, demo: bool) -> AnyResult<()> {
+    if settings.generated_jwt_secret {
+        tracing::warn!("JWT_SECRET is not set: generated one for this process; tokens will not survive a restart");
+    }
+    if settings.environment == Environment::Production && demo {
+        return Err("refusing to load demo data with REGISTRY_ENV=production".into());
+    }
+    let (pool, backend) = prepare_database(&settings)?;
+    if demo {
+        load_demo(&mut *pool.get()?)?;
+    }
+    let listener = TcpListener::bind(&settings.bind)?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(pool, backend, settings);
+    println!("serving on http://{addr}  (API docs: http://{addr}/docs/)");
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::start(state, listener)?;
+        app.server.await
+    })?;
+    Ok(())
+}

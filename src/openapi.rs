@@ -1,0 +1,94 @@
+//! The OpenAPI document: every feature's paths, and the schemas they use.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{auth, enterprises, health, products, reference, standards, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Qinghai consumer-goods product registry",
+        description = "The authoritative register of consumer-goods enterprises, their products, the standards those \
+products execute, and (in later versions) their certifications and designations, serving Qinghai's \
+\"more varieties, better quality, stronger brands\" plan (增品种、提品质、创品牌).\n\n\
+Conventions: JSON in snake_case; ids are UUIDs; times RFC 3339 UTC; dates YYYY-MM-DD. Errors are RFC 9457 \
+`application/problem+json` with a stable `code`; invalid fields give 422 with `errors: [{field, code, message}]`. \
+Lists take `limit` (1-100, default 20) and an opaque `cursor`, and answer `{items, next_cursor}`. Versioned \
+resources carry `version` and an `ETag`; send `If-Match` on writes to get 412 instead of overwriting a newer \
+version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access_token>`.",
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
+        version = env!("CARGO_PKG_VERSION"),
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        auth::routes::login,
+        auth::routes::refresh,
+        auth::routes::logout,
+        auth::routes::me,
+        auth::routes::register,
+        users::routes::create_user,
+        users::routes::list_users,
+        users::routes::get_user,
+        users::routes::update_user,
+        reference::routes::list_regions,
+        reference::routes::list_agencies,
+        reference::routes::list_sectors,
+        standards::routes::list_standards,
+        standards::routes::get_standard,
+        standards::routes::create_standard,
+        standards::routes::update_standard,
+        enterprises::routes::list_enterprises,
+        enterprises::routes::get_enterprise,
+        enterprises::routes::register_by_regulator,
+        enterprises::routes::verify_enterprise,
+        enterprises::routes::update_enterprise,
+        products::routes::list_products,
+        products::routes::get_product,
+        products::routes::get_product_by_gtin,
+        products::routes::create_product,
+        products::routes::update_product,
+        products::standards_routes::list_declared,
+        products::standards_routes::declare,
+        products::standards_routes::undeclare,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in, tokens, self-registration"),
+        (name = "enterprises", description = "Registered enterprises"),
+        (name = "products", description = "Products and the standards they execute"),
+        (name = "standards", description = "The standards catalogue"),
+        (name = "reference", description = "Regions, agencies, sectors"),
+        (name = "users", description = "Accounts (admin)"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The spec as served and as committed in `openapi/openapi.json`.
+pub fn spec_json() -> String {
+    let mut s = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,181 @@
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{enterprises, product_standards, products, standards};
+use crate::db::{contains_pattern, lower, region_prefix_pattern, DbConn};
+use crate::enterprises::repo::Visibility;
+use crate::pagination::PageRequest;
+use crate::standards::repo::StandardRow;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = products)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+#[diesel(treat_none_as_null = true)]
+pub struct ProductRow {
+    pub id: String,
+    pub enterprise_id: String,
+    pub name: String,
+    pub brand: String,
+    pub gtin: Option<String>,
+    pub sector_code: String,
+    pub category_code: String,
+    pub origin_region_code: String,
+    pub ingredients: String,
+    pub suitable_for: Option<String>,
+    pub unsuitable_for: Option<String>,
+    pub is_new_product: bool,
+    pub launched_on: Option<NaiveDate>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ProductFilter {
+    pub enterprise_id: Option<String>,
+    pub sector: Option<String>,
+    pub region_code: Option<String>,
+    pub q: Option<String>,
+    pub is_new_product: Option<bool>,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    f: &ProductFilter,
+    page: &PageRequest,
+) -> QueryResult<Vec<ProductRow>> {
+    let mut q = products::table
+        .select(ProductRow::as_select())
+        .order(products::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    let active = enterprises::table
+        .filter(enterprises::status.eq("active"))
+        .select(enterprises::id);
+    match vis {
+        Visibility::All => {}
+        Visibility::Active => q = q.filter(products::enterprise_id.eq_any(active)),
+        Visibility::ActiveOr(own) => {
+            q = q.filter(
+                products::enterprise_id
+                    .eq_any(active)
+                    .or(products::enterprise_id.eq(own.clone())),
+            )
+        }
+    }
+    if let Some(e) = &f.enterprise_id {
+        q = q.filter(products::enterprise_id.eq(e.clone()));
+    }
+    if let Some(s) = &f.sector {
+        q = q.filter(products::sector_code.eq(s.clone()));
+    }
+    if let Some(r) = &f.region_code {
+        q = q.filter(products::origin_region_code.like(region_prefix_pattern(r)));
+    }
+    if let Some(n) = f.is_new_product {
+        q = q.filter(products::is_new_product.eq(n));
+    }
+    if let Some(text) = &f.q {
+        let p = contains_pattern(text);
+        q = q.filter(
+            lower(products::name)
+                .like(p.clone())
+                .escape('\\')
+                .or(lower(products::brand).like(p).escape('\\')),
+        );
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(products::id.gt(after.clone()));
+    }
+    q.load(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ProductRow>> {
+    products::table
+        .find(id)
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_gtin(conn: &mut DbConn, gtin: &str) -> QueryResult<Option<ProductRow>> {
+    products::table
+        .filter(products::gtin.eq(gtin))
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConn, row: &ProductRow) -> QueryResult<()> {
+    diesel::insert_into(products::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn update_guarded(conn: &mut DbConn, row: &ProductRow, version: i32) -> QueryResult<usize> {
+    diesel::update(
+        products::table
+            .filter(products::id.eq(&row.id))
+            .filter(products::version.eq(version)),
+    )
+    .set(row)
+    .execute(conn)
+}
+
+/// The status of the enterprise owning a product (decides whether it is public).
+pub fn enterprise_status(conn: &mut DbConn, enterprise_id: &str) -> QueryResult<Option<String>> {
+    enterprises::table
+        .find(enterprise_id)
+        .select(enterprises::status)
+        .first(conn)
+        .optional()
+}
+
+pub fn declared_standards(
+    conn: &mut DbConn,
+    product_id: &str,
+) -> QueryResult<Vec<(StandardRow, NaiveDate)>> {
+    product_standards::table
+        .inner_join(standards::table)
+        .filter(product_standards::product_id.eq(product_id))
+        .order(standards::code.asc())
+        .select((StandardRow::as_select(), product_standards::declared_on))
+        .load(conn)
+}
+
+pub fn is_declared(conn: &mut DbConn, product_id: &str, standard_id: &str) -> QueryResult<bool> {
+    let n: i64 = product_standards::table
+        .filter(product_standards::product_id.eq(product_id))
+        .filter(product_standards::standard_id.eq(standard_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn declare(
+    conn: &mut DbConn,
+    product_id: &str,
+    standard_id: &str,
+    on: NaiveDate,
+) -> QueryResult<()> {
+    diesel::insert_into(product_standards::table)
+        .values((
+            product_standards::product_id.eq(product_id),
+            product_standards::standard_id.eq(standard_id),
+            product_standards::declared_on.eq(on),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn undeclare(conn: &mut DbConn, product_id: &str, standard_id: &str) -> QueryResult<usize> {
+    diesel::delete(
+        product_standards::table
+            .filter(product_standards::product_id.eq(product_id))
+            .filter(product_standards::standard_id.eq(standard_id)),
+    )
+    .execute(conn)
+}

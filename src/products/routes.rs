@@ -1,0 +1,394 @@
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::repo::{self, ProductFilter, ProductRow};
+use super::service::{self, CreateProductRequest, Ingredient, NewProduct, ProductView};
+use crate::audit::{self, Change};
+use crate::auth::{check, Action, Actor, Caller, Target};
+use crate::db::{write_tx, DbConn};
+use crate::domain::{self, Gtin, ProductStatus, Sector};
+use crate::enterprises::routes::visibility;
+use crate::error::{ApiError, ApiResult, Errors, Problem};
+use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
+use crate::pagination::PageRequest;
+use crate::state::AppState;
+
+crate::page_type!(ProductPage, ProductView);
+
+/// Loads a product and applies the policy for `action` (404 when the caller may not see it).
+pub fn load_checked(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    id: &str,
+    action: Action,
+) -> ApiResult<ProductRow> {
+    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let status = repo::enterprise_status(conn, &row.enterprise_id)?;
+    let target = Target {
+        enterprise_id: Some(&row.enterprise_id),
+        published: status.as_deref() == Some("active"),
+    };
+    // Existence first: a caller who may not see it must not learn it exists.
+    check(actor, Action::Read, target)?;
+    check(actor, action, target)?;
+    Ok(row)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListProductsQuery {
+    pub enterprise_id: Option<String>,
+    /// `food`, `biomedicine`, `light_textile` or `ethnic_specialty`.
+    pub sector: Option<String>,
+    /// Origin, GB/T 2260; a prefecture matches its counties too.
+    pub region_code: Option<String>,
+    /// Text in the name or brand (Chinese substrings work: `枸杞`).
+    pub q: Option<String>,
+    /// `true` or `false`.
+    pub is_new_product: Option<String>,
+    /// Page size, 1-100 (default 20).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/products", tag = "products",
+    params(ListProductsQuery),
+    responses(
+        (status = 200, description = "Products of active enterprises (plus, for its users, the caller's own; everything for regulators)", body = ProductPage),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/products")]
+pub async fn list_products(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ListProductsQuery>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Errors::new();
+    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
+    let is_new_product = match q.is_new_product.as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            errors.push("is_new_product", "invalid_value", "true or false");
+            None
+        }
+    };
+    let filter = ProductFilter {
+        enterprise_id: q.enterprise_id.clone(),
+        sector: q
+            .sector
+            .as_deref()
+            .and_then(|s| errors.take("sector", Sector::parse(s)))
+            .map(|s| s.as_str().to_owned()),
+        region_code: q
+            .region_code
+            .as_deref()
+            .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        is_new_product,
+    };
+    errors.finish()?;
+    let vis = visibility(caller.actor.as_ref());
+    let p = page.clone();
+    let rows = state
+        .db(move |conn| Ok(repo::list(conn, &vis, &filter, &p)?))
+        .await?;
+    let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+    Ok(HttpResponse::Ok().json(ProductPage {
+        items: rows.iter().map(ProductView::from).collect(),
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, description = "Product id")),
+    responses(
+        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 404, description = "Unknown, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/products/{id}")]
+pub async fn get_product(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let actor = caller.actor.clone();
+    let row = state
+        .db(move |conn| load_checked(conn, actor.as_ref(), &id, Action::Read))
+        .await?;
+    Ok(ok_versioned(&ProductView::from(&row), row.version))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/products/by-gtin/{gtin}", tag = "products",
+    params(("gtin" = String, Path, description = "GTIN-13", example = "6936983800013")),
+    responses(
+        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid GTIN-13", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/products/by-gtin/{gtin}")]
+pub async fn get_product_by_gtin(
+    state: web::Data<AppState>,
+    caller: Caller,
+    gtin: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Errors::new();
+    let gtin = errors.take("gtin", Gtin::parse(&gtin));
+    errors.finish()?;
+    let gtin = gtin.ok_or(ApiError::NotFound)?;
+    let actor = caller.actor.clone();
+    let row = state
+        .db(move |conn| {
+            let row = repo::find_by_gtin(conn, gtin.as_str())?.ok_or(ApiError::NotFound)?;
+            load_checked(conn, actor.as_ref(), &row.id, Action::Read)
+        })
+        .await?;
+    Ok(ok_versioned(&ProductView::from(&row), row.version))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/products", tag = "products",
+    request_body = CreateProductRequest,
+    responses(
+        (status = 201, body = ProductView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Regulators and admins do not manage products", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The enterprise is not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "GTIN already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/products")]
+pub async fn create_product(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateProductRequest>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let mut errors = Errors::new();
+    let new = NewProduct::parse(&mut errors, &body.0);
+    errors.finish()?;
+    let new = new.ok_or_else(|| ApiError::Internal("validated product missing".into()))?;
+    let ctx = caller.audit();
+    let row = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let status = repo::enterprise_status(conn, &new.enterprise_id)?;
+                let target = Target {
+                    enterprise_id: Some(&new.enterprise_id),
+                    published: status.as_deref() == Some("active"),
+                };
+                if status.is_none() {
+                    return Err(match actor.role {
+                        crate::domain::Role::Enterprise => ApiError::NotFound,
+                        _ => ApiError::Forbidden,
+                    });
+                }
+                check(Some(&actor), Action::ManageProducts, target)?;
+                service::create(conn, &ctx, new)
+            })
+        })
+        .await?;
+    Ok(created_versioned(
+        &ProductView::from(&row),
+        row.version,
+        format!("/api/v1/products/{}", row.id),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "discontinued"}))]
+pub struct UpdateProductRequest {
+    pub name: Option<String>,
+    pub brand: Option<String>,
+    pub gtin: Option<String>,
+    pub sector: Option<String>,
+    pub category: Option<String>,
+    pub origin_region_code: Option<String>,
+    pub ingredients: Option<Vec<Ingredient>>,
+    pub suitable_for: Option<String>,
+    pub unsuitable_for: Option<String>,
+    pub is_new_product: Option<bool>,
+    pub launched_on: Option<NaiveDate>,
+    /// `active` or `discontinued`.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, description = "Product id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body = UpdateProductRequest,
+    responses(
+        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/products/{id}")]
+pub async fn update_product(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateProductRequest>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let expected = if_match(&req)?;
+    let b = body.0;
+    let mut errors = Errors::new();
+    let name = b
+        .name
+        .as_deref()
+        .map(|v| domain::text(&mut errors, "name", v, 200));
+    let brand = b
+        .brand
+        .as_deref()
+        .map(|v| domain::text(&mut errors, "brand", v, 200));
+    let gtin = b
+        .gtin
+        .as_deref()
+        .map(|v| errors.take("gtin", Gtin::parse(v)));
+    let sector = b
+        .sector
+        .as_deref()
+        .map(|v| errors.take("sector", Sector::parse(v)));
+    let category = b
+        .category
+        .as_deref()
+        .map(|v| domain::text(&mut errors, "category", v, 64));
+    let region = b
+        .origin_region_code
+        .as_deref()
+        .map(|v| domain::region_code_shape(&mut errors, "origin_region_code", v));
+    let ingredients = b
+        .ingredients
+        .as_deref()
+        .map(|v| service::parse_ingredients(&mut errors, v));
+    let suitable = domain::opt_text(&mut errors, "suitable_for", b.suitable_for.as_deref(), 500);
+    let unsuitable = domain::opt_text(
+        &mut errors,
+        "unsuitable_for",
+        b.unsuitable_for.as_deref(),
+        500,
+    );
+    let status = b
+        .status
+        .as_deref()
+        .map(|v| errors.take("status", ProductStatus::parse(v)));
+    errors.finish()?;
+    let ctx = caller.audit();
+    let id = id.into_inner();
+    let row = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let before = load_checked(conn, Some(&actor), &id, Action::ManageProducts)?;
+                check_if_match(expected, before.version)?;
+                let mut after = before.clone();
+                if let Some(Some(v)) = name {
+                    after.name = v;
+                }
+                if let Some(Some(v)) = brand {
+                    after.brand = v;
+                }
+                if let Some(Some(v)) = &gtin {
+                    after.gtin = Some(v.as_str().to_owned());
+                }
+                if let Some(Some(v)) = sector {
+                    after.sector_code = v.as_str().to_owned();
+                }
+                if let Some(Some(v)) = category {
+                    after.category_code = v;
+                }
+                if let Some(Some(v)) = region {
+                    after.origin_region_code = v;
+                }
+                if let Some(Some(v)) = ingredients {
+                    after.ingredients = serde_json::to_string(&v).unwrap_or_default();
+                }
+                if b.suitable_for.is_some() {
+                    after.suitable_for = suitable.flatten();
+                }
+                if b.unsuitable_for.is_some() {
+                    after.unsuitable_for = unsuitable.flatten();
+                }
+                if let Some(v) = b.is_new_product {
+                    after.is_new_product = v;
+                }
+                if let Some(v) = b.launched_on {
+                    after.launched_on = Some(v);
+                }
+                if let Some(Some(v)) = status {
+                    after.status = v.as_str().to_owned();
+                }
+                if after.is_new_product && after.launched_on.is_none() {
+                    return Err(ApiError::field(
+                        "launched_on",
+                        "required",
+                        "a new product needs its launch date",
+                    ));
+                }
+                let sector = Sector::parse(&after.sector_code)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let g = after
+                    .gtin
+                    .as_deref()
+                    .map(Gtin::parse)
+                    .transpose()
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                after.origin_region_code = service::check_references(
+                    conn,
+                    &after.enterprise_id,
+                    sector,
+                    &after.category_code,
+                    &after.origin_region_code,
+                    g.as_ref(),
+                    Some(&id),
+                )?;
+                after.updated_at = crate::clock::now();
+                after.version += 1;
+                if repo::update_guarded(conn, &after, before.version)? == 0 {
+                    return Err(ApiError::conflict(
+                        "concurrent_update",
+                        "the product changed meanwhile; reload and retry",
+                    ));
+                }
+                audit::record(
+                    conn,
+                    &ctx,
+                    Change {
+                        action: "product.update",
+                        entity_type: "product",
+                        entity_id: &id,
+                        before: serde_json::to_value(ProductView::from(&before)).ok(),
+                        after: serde_json::to_value(ProductView::from(&after)).ok(),
+                        reason: None,
+                    },
+                )?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(ok_versioned(&ProductView::from(&row), row.version))
+}

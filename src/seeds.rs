@@ -1,0 +1,532 @@
+//! Loads `seeds/` (compiled into the binary): reference data on every start, idempotently, and
+//! the fictional demo set on request. Rows already present are left as they are, so an
+//! operator's edits survive restarts.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::audit::{self, AuditCtx, Change};
+use crate::db::schema::{
+    agencies, agency_responsibilities, categories, plan_targets, regions, sectors,
+    standard_prefixes, standards,
+};
+use crate::db::{write_tx, DbConn};
+use crate::domain::{EnterpriseStatus, StandardCode, StandardLevel, StandardStatus};
+use crate::error::{ApiError, ApiResult, Errors};
+
+const REGIONS: &str = include_str!("../seeds/regions.csv");
+const AGENCIES: &str = include_str!("../seeds/agencies.csv");
+const SECTORS: &str = include_str!("../seeds/sectors.csv");
+const CATEGORIES: &str = include_str!("../seeds/categories.csv");
+const PREFIXES: &str = include_str!("../seeds/standard_prefixes.csv");
+const STANDARDS: &str = include_str!("../seeds/standards.csv");
+const TARGETS: &str = include_str!("../seeds/plan_targets.csv");
+const DEMO_ENTERPRISES: &str = include_str!("../seeds/demo/enterprises.csv");
+const DEMO_PRODUCTS: &str = include_str!("../seeds/demo/products.csv");
+const DEMO_USERS: &str = include_str!("../seeds/demo/users.csv");
+
+fn rows<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> ApiResult<Vec<T>> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .collect::<Result<Vec<T>, _>>()
+        .map_err(|e| ApiError::Internal(format!("seeds/{name}: {e}")))
+}
+
+fn none_if_empty(s: String) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+#[derive(Deserialize)]
+struct RegionCsv {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    level: String,
+    parent_code: String,
+    alias_of: String,
+}
+
+#[derive(Deserialize)]
+struct AgencyCsv {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    decides: String,
+}
+
+#[derive(Deserialize)]
+struct SectorCsv {
+    code: String,
+    name_zh: String,
+    name_en: String,
+}
+
+#[derive(Deserialize)]
+struct CategoryCsv {
+    code: String,
+    sector: String,
+    name_zh: String,
+    name_en: String,
+}
+
+#[derive(Deserialize)]
+struct PrefixCsv {
+    prefix: String,
+    level: String,
+    name_zh: String,
+    name_en: String,
+}
+
+#[derive(Deserialize)]
+struct StandardCsv {
+    code: String,
+    title_zh: String,
+    title_en: String,
+    level: String,
+    status: String,
+    replaced_by: String,
+    effective_on: String,
+    source: String,
+    confidence: String,
+}
+
+#[derive(Deserialize)]
+struct TargetCsv {
+    year: i32,
+    code: String,
+    sector: String,
+    target: i64,
+    unit: String,
+    description_zh: String,
+    description_en: String,
+}
+
+/// How many rows of each kind a load inserted.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SeedReport {
+    pub regions: usize,
+    pub agencies: usize,
+    pub sectors: usize,
+    pub categories: usize,
+    pub standard_prefixes: usize,
+    pub standards: usize,
+    pub plan_targets: usize,
+}
+
+impl SeedReport {
+    pub fn total(&self) -> usize {
+        self.regions
+            + self.agencies
+            + self.sectors
+            + self.categories
+            + self.standard_prefixes
+            + self.standards
+            + self.plan_targets
+    }
+}
+
+/// Loads the reference data that is missing. A second run inserts nothing.
+pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
+    write_tx(conn, |conn| {
+        let mut r = SeedReport::default();
+
+        // Regions refer to parents and current codes: insert in passes until all fit.
+        let mut pending: Vec<RegionCsv> = rows("regions.csv", REGIONS)?;
+        let mut have: HashSet<String> = regions::table
+            .select(regions::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        pending.retain(|x| !have.contains(&x.code));
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut rest = Vec::new();
+            for x in pending {
+                let parent = none_if_empty(x.parent_code.clone());
+                let alias = none_if_empty(x.alias_of.clone());
+                if parent.iter().chain(alias.iter()).all(|c| have.contains(c)) {
+                    diesel::insert_into(regions::table)
+                        .values((
+                            regions::code.eq(&x.code),
+                            regions::name_zh.eq(&x.name_zh),
+                            regions::name_en.eq(&x.name_en),
+                            regions::level.eq(&x.level),
+                            regions::parent_code.eq(parent),
+                            regions::alias_of.eq(alias),
+                        ))
+                        .execute(conn)?;
+                    have.insert(x.code);
+                    r.regions += 1;
+                } else {
+                    rest.push(x);
+                }
+            }
+            if rest.len() == before {
+                let codes: Vec<&str> = rest.iter().map(|x| x.code.as_str()).collect();
+                return Err(ApiError::Internal(format!(
+                    "seeds/regions.csv: unresolvable parents for {codes:?}"
+                )));
+            }
+            pending = rest;
+        }
+
+        let have: HashSet<String> = agencies::table
+            .select(agencies::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        let resp: HashSet<String> = agency_responsibilities::table
+            .select(agency_responsibilities::application_kind)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for a in rows::<AgencyCsv>("agencies.csv", AGENCIES)? {
+            if !have.contains(&a.code) {
+                diesel::insert_into(agencies::table)
+                    .values((
+                        agencies::code.eq(&a.code),
+                        agencies::name_zh.eq(&a.name_zh),
+                        agencies::name_en.eq(&a.name_en),
+                    ))
+                    .execute(conn)?;
+                r.agencies += 1;
+            }
+            for kind in a
+                .decides
+                .split(';')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+            {
+                if !resp.contains(kind) {
+                    diesel::insert_into(agency_responsibilities::table)
+                        .values((
+                            agency_responsibilities::agency_code.eq(&a.code),
+                            agency_responsibilities::application_kind.eq(kind),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+        }
+
+        let have: HashSet<String> = sectors::table
+            .select(sectors::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for s in rows::<SectorCsv>("sectors.csv", SECTORS)? {
+            if !have.contains(&s.code) {
+                diesel::insert_into(sectors::table)
+                    .values((
+                        sectors::code.eq(&s.code),
+                        sectors::name_zh.eq(&s.name_zh),
+                        sectors::name_en.eq(&s.name_en),
+                    ))
+                    .execute(conn)?;
+                r.sectors += 1;
+            }
+        }
+
+        let have: HashSet<String> = categories::table
+            .select(categories::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for c in rows::<CategoryCsv>("categories.csv", CATEGORIES)? {
+            if !have.contains(&c.code) {
+                diesel::insert_into(categories::table)
+                    .values((
+                        categories::code.eq(&c.code),
+                        categories::sector_code.eq(&c.sector),
+                        categories::name_zh.eq(&c.name_zh),
+                        categories::name_en.eq(&c.name_en),
+                    ))
+                    .execute(conn)?;
+                r.categories += 1;
+            }
+        }
+
+        let have: HashSet<String> = standard_prefixes::table
+            .select(standard_prefixes::prefix)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for p in rows::<PrefixCsv>("standard_prefixes.csv", PREFIXES)? {
+            if !have.contains(&p.prefix) {
+                diesel::insert_into(standard_prefixes::table)
+                    .values((
+                        standard_prefixes::prefix.eq(&p.prefix),
+                        standard_prefixes::level.eq(&p.level),
+                        standard_prefixes::name_zh.eq(&p.name_zh),
+                        standard_prefixes::name_en.eq(&p.name_en),
+                    ))
+                    .execute(conn)?;
+                r.standard_prefixes += 1;
+            }
+        }
+
+        let have: HashSet<String> = standards::table
+            .select(standards::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        let list = rows::<StandardCsv>("standards.csv", STANDARDS)?;
+        let mut inserted = Vec::new();
+        for s in &list {
+            let code = StandardCode::parse(&s.code)
+                .map_err(|e| ApiError::Internal(format!("seeds/standards.csv {}: {e}", s.code)))?;
+            if have.contains(code.as_str()) {
+                continue;
+            }
+            let new = crate::standards::service::NewStandard {
+                title_zh: s.title_zh.trim().to_owned(),
+                title_en: none_if_empty(s.title_en.clone()),
+                level: StandardLevel::parse(&s.level).ok(),
+                status: StandardStatus::parse(&s.status).unwrap_or(StandardStatus::Current),
+                effective_on: none_if_empty(s.effective_on.clone()).and_then(|d| d.parse().ok()),
+                source: none_if_empty(s.source.clone()),
+                confidence: none_if_empty(s.confidence.clone()),
+                code,
+            };
+            crate::standards::service::create(conn, new)?;
+            inserted.push(s);
+            r.standards += 1;
+        }
+        // Successors, once every code exists.
+        for s in inserted {
+            if let Some(succ) = none_if_empty(s.replaced_by.clone()) {
+                let succ = StandardCode::parse(&succ)
+                    .map_err(|e| ApiError::Internal(format!("seeds/standards.csv {succ}: {e}")))?;
+                let succ_id: Option<String> = standards::table
+                    .filter(standards::code.eq(succ.as_str()))
+                    .select(standards::id)
+                    .first(conn)
+                    .optional()?;
+                let code =
+                    StandardCode::parse(&s.code).map_err(|e| ApiError::Internal(e.to_string()))?;
+                diesel::update(standards::table.filter(standards::code.eq(code.as_str())))
+                    .set(standards::replaced_by_id.eq(succ_id))
+                    .execute(conn)?;
+            }
+        }
+
+        let have: HashSet<(i32, String, String)> = plan_targets::table
+            .select((
+                plan_targets::year,
+                plan_targets::code,
+                plan_targets::sector_code,
+            ))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        for t in rows::<TargetCsv>("plan_targets.csv", TARGETS)? {
+            if !have.contains(&(t.year, t.code.clone(), t.sector.clone())) {
+                diesel::insert_into(plan_targets::table)
+                    .values((
+                        plan_targets::year.eq(t.year),
+                        plan_targets::code.eq(&t.code),
+                        plan_targets::sector_code.eq(&t.sector),
+                        plan_targets::target.eq(t.target),
+                        plan_targets::unit.eq(&t.unit),
+                        plan_targets::description_zh.eq(&t.description_zh),
+                        plan_targets::description_en.eq(&t.description_en),
+                    ))
+                    .execute(conn)?;
+                r.plan_targets += 1;
+            }
+        }
+
+        if r.total() > 0 {
+            audit::record(
+                conn,
+                &AuditCtx::system("seed"),
+                Change {
+                    action: "seed.reference",
+                    entity_type: "reference_data",
+                    entity_id: "seeds",
+                    before: None,
+                    after: serde_json::to_value(&r).ok(),
+                    reason: None,
+                },
+            )?;
+        }
+        Ok(r)
+    })
+}
+
+#[derive(Deserialize)]
+struct DemoEnterpriseCsv {
+    uscc: String,
+    name: String,
+    legal_representative: String,
+    region_code: String,
+    address: String,
+    sectors: String,
+    scale: String,
+    contact_phone: String,
+    contact_email: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct DemoProductCsv {
+    enterprise_uscc: String,
+    name: String,
+    brand: String,
+    gtin: String,
+    sector: String,
+    category: String,
+    origin_region_code: String,
+    ingredients: String,
+    suitable_for: String,
+    unsuitable_for: String,
+    is_new_product: bool,
+    launched_on: String,
+    standard_codes: String,
+}
+
+#[derive(Deserialize, Clone)]
+pub struct DemoUser {
+    pub username: String,
+    pub role: String,
+    pub agency: String,
+    pub enterprise_uscc: String,
+    pub password: String,
+}
+
+/// The demo logins, as documented in the README.
+pub fn demo_users() -> Vec<DemoUser> {
+    rows("demo/users.csv", DEMO_USERS).unwrap_or_default()
+}
+
+/// Loads the fictional demo set (enterprises, products, declared standards, one user per role).
+/// Password hashes are computed by the caller, off any transaction, and passed in by username.
+pub fn load_demo(conn: &mut DbConn, hashes: &[(String, String)]) -> ApiResult<usize> {
+    let ctx = AuditCtx::system("demo-seed");
+    write_tx(conn, |conn| {
+        let mut inserted = 0;
+        for e in rows::<DemoEnterpriseCsv>("demo/enterprises.csv", DEMO_ENTERPRISES)? {
+            if crate::enterprises::repo::find_by_uscc(conn, &e.uscc)?.is_some() {
+                continue;
+            }
+            let input = crate::enterprises::service::EnterpriseInput {
+                uscc: e.uscc.clone(),
+                name: e.name,
+                legal_representative: e.legal_representative,
+                region_code: e.region_code,
+                address: e.address,
+                sectors: e.sectors.split(';').map(|s| s.trim().to_owned()).collect(),
+                scale: e.scale,
+                above_designated_size: false,
+                contact_phone: e.contact_phone,
+                contact_email: e.contact_email,
+            };
+            let mut errors = Errors::new();
+            let new =
+                crate::enterprises::service::NewEnterprise::parse(&mut errors, "", &input, None);
+            errors.finish()?;
+            let new = new.ok_or_else(|| ApiError::Internal("demo enterprise invalid".into()))?;
+            let status = EnterpriseStatus::parse(&e.status)
+                .map_err(|x| ApiError::Internal(x.to_string()))?;
+            let initial = if status == EnterpriseStatus::Pending {
+                EnterpriseStatus::Pending
+            } else {
+                EnterpriseStatus::Active
+            };
+            let mut row = crate::enterprises::service::create(conn, &ctx, new, initial, "")?;
+            if status != initial {
+                let version = row.version;
+                row.status = status.as_str().to_owned();
+                row.version += 1;
+                crate::enterprises::repo::update_guarded(conn, &row, version)?;
+            }
+            inserted += 1;
+        }
+        for p in rows::<DemoProductCsv>("demo/products.csv", DEMO_PRODUCTS)? {
+            let ent = crate::enterprises::repo::find_by_uscc(conn, &p.enterprise_uscc)?
+                .ok_or_else(|| {
+                    ApiError::Internal(format!("demo product {}: unknown enterprise", p.name))
+                })?;
+            let exists: i64 = crate::db::schema::products::table
+                .filter(crate::db::schema::products::enterprise_id.eq(&ent.id))
+                .filter(crate::db::schema::products::name.eq(&p.name))
+                .count()
+                .get_result(conn)?;
+            if exists > 0 {
+                continue;
+            }
+            let req = crate::products::service::CreateProductRequest {
+                enterprise_id: ent.id.clone(),
+                name: p.name.clone(),
+                brand: p.brand,
+                gtin: none_if_empty(p.gtin),
+                sector: p.sector,
+                category: p.category,
+                origin_region_code: p.origin_region_code,
+                ingredients: serde_json::from_str(&p.ingredients)
+                    .map_err(|e| ApiError::Internal(format!("demo product {}: {e}", p.name)))?,
+                suitable_for: none_if_empty(p.suitable_for),
+                unsuitable_for: none_if_empty(p.unsuitable_for),
+                is_new_product: p.is_new_product,
+                launched_on: none_if_empty(p.launched_on).and_then(|d| d.parse().ok()),
+            };
+            let mut errors = Errors::new();
+            let new = crate::products::service::NewProduct::parse(&mut errors, &req);
+            errors.finish()?;
+            let new = new.ok_or_else(|| ApiError::Internal("demo product invalid".into()))?;
+            let row = crate::products::service::create(conn, &ctx, new)?;
+            for code in p
+                .standard_codes
+                .split(';')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+            {
+                let code = StandardCode::parse(code)
+                    .map_err(|e| ApiError::Internal(format!("demo standard {code}: {e}")))?;
+                crate::products::service::declare_standard(conn, &ctx, &row.id, &code)?;
+            }
+            inserted += 1;
+        }
+        for u in demo_users() {
+            if crate::users::repo::find_by_username(conn, &u.username)?.is_some() {
+                continue;
+            }
+            let enterprise_id = match none_if_empty(u.enterprise_uscc.clone()) {
+                Some(uscc) => Some(
+                    crate::enterprises::repo::find_by_uscc(conn, &uscc)?
+                        .ok_or_else(|| {
+                            ApiError::Internal(format!(
+                                "demo user {}: unknown enterprise",
+                                u.username
+                            ))
+                        })?
+                        .id,
+                ),
+                None => None,
+            };
+            let mut errors = Errors::new();
+            let agency = none_if_empty(u.agency.clone());
+            let new = crate::users::service::NewUser::parse(
+                &mut errors,
+                &u.username,
+                &u.role,
+                agency.as_deref(),
+                enterprise_id.as_deref(),
+            );
+            errors.finish()?;
+            let new = new.ok_or_else(|| ApiError::Internal("demo user invalid".into()))?;
+            let hash = hashes
+                .iter()
+                .find(|(n, _)| *n == u.username)
+                .map(|(_, h)| h.clone())
+                .ok_or_else(|| {
+                    ApiError::Internal(format!("no hash for demo user {}", u.username))
+                })?;
+            crate::users::service::create(conn, &ctx, new, hash)?;
+            inserted += 1;
+        }
+        Ok(inserted)
+    })
+}

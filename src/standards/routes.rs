@@ -1,0 +1,363 @@
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::repo::{self, StandardChanges, StandardFilter, StandardView};
+use super::service::{self, NewStandard};
+use crate::audit::{self, Change};
+use crate::auth::{check, Action, Caller, Target};
+use crate::db::write_tx;
+use crate::domain::{StandardCode, StandardLevel, StandardStatus};
+use crate::error::{ApiError, ApiResult, Errors, Problem};
+use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
+use crate::pagination::PageRequest;
+use crate::state::AppState;
+
+crate::page_type!(StandardPage, StandardView);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListStandardsQuery {
+    /// Exact code in any spelling (`GB/T 19630—2019` finds `GB/T 19630-2019`).
+    pub code: Option<String>,
+    /// `national_mandatory`, `national_recommended`, `national_guidance`, `industry`, `local`, `group`,
+    /// `enterprise`, `international`, `foreign` or `other`.
+    pub level: Option<String>,
+    /// `current`, `superseded` or `withdrawn`.
+    pub status: Option<String>,
+    /// Text in the code or title.
+    pub q: Option<String>,
+    /// Page size, 1-100 (default 20).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/standards", tag = "standards",
+    params(ListStandardsQuery),
+    responses((status = 200, body = StandardPage), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/standards")]
+pub async fn list_standards(
+    state: web::Data<AppState>,
+    q: web::Query<ListStandardsQuery>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Errors::new();
+    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
+    let filter = StandardFilter {
+        code: q
+            .code
+            .as_deref()
+            .and_then(|c| errors.take("code", StandardCode::parse(c)))
+            .map(|c| c.to_string()),
+        level: q
+            .level
+            .as_deref()
+            .and_then(|l| errors.take("level", StandardLevel::parse(l)))
+            .map(|l| l.as_str().to_owned()),
+        status: q
+            .status
+            .as_deref()
+            .and_then(|s| errors.take("status", StandardStatus::parse(s)))
+            .map(|s| s.as_str().to_owned()),
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+    };
+    errors.finish()?;
+    let p = page.clone();
+    let (rows, next_cursor) = state
+        .db(move |conn| {
+            let rows = repo::list(conn, &filter, &p)?;
+            let (rows, next) = p.finish(rows, |r| &r.id);
+            Ok((repo::views(conn, &rows)?, next))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(StandardPage {
+        items: rows,
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/standards/{id}", tag = "standards",
+    params(("id" = String, Path, description = "Standard id")),
+    responses(
+        (status = 200, body = StandardView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/standards/{id}")]
+pub async fn get_standard(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let view = state
+        .db(move |conn| {
+            let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            Ok(repo::views(conn, &[row])?.remove(0))
+        })
+        .await?;
+    Ok(ok_versioned(&view, view.version))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"code": "DB63/T 1759—2019", "title": "柴达木枸杞", "effective_on": "2019-12-01"}))]
+pub struct CreateStandardRequest {
+    /// Any accepted spelling; stored canonically.
+    pub code: String,
+    /// Title (Chinese).
+    pub title: String,
+    pub title_en: Option<String>,
+    /// Derived from the code's prefix when omitted.
+    pub level: Option<String>,
+    /// `current` (default), `superseded` or `withdrawn`.
+    pub status: Option<String>,
+    pub effective_on: Option<NaiveDate>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/standards", tag = "standards",
+    request_body = CreateStandardRequest,
+    responses(
+        (status = 201, body = StandardView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is already in the catalogue", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/standards")]
+pub async fn create_standard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateStandardRequest>,
+) -> ApiResult<HttpResponse> {
+    check(
+        caller.actor.as_ref(),
+        Action::ManageReference,
+        Target::default(),
+    )?;
+    let b = body.0;
+    let mut errors = Errors::new();
+    let code = errors.take("code", StandardCode::parse(&b.code));
+    let title = crate::domain::text(&mut errors, "title", &b.title, 500);
+    let title_en = crate::domain::opt_text(&mut errors, "title_en", b.title_en.as_deref(), 500);
+    let level = match b.level.as_deref() {
+        Some(l) => errors.take("level", StandardLevel::parse(l)).map(Some),
+        None => Some(None),
+    };
+    let status = match b.status.as_deref() {
+        Some(s) => errors.take("status", StandardStatus::parse(s)),
+        None => Some(StandardStatus::Current),
+    };
+    if status == Some(StandardStatus::Superseded) {
+        errors.push(
+            "status",
+            "use_patch",
+            "create the standard, then PATCH it with the standard that replaces it",
+        );
+    }
+    errors.finish()?;
+    let (Some(code), Some(title), Some(title_en), Some(level), Some(status)) =
+        (code, title, title_en, level, status)
+    else {
+        return Err(ApiError::Internal("validated fields missing".into()));
+    };
+    let ctx = caller.audit();
+    let view = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let new = NewStandard {
+                    code,
+                    title_zh: title,
+                    title_en,
+                    level,
+                    status,
+                    effective_on: b.effective_on,
+                    source: None,
+                    confidence: None,
+                };
+                let row = service::create(conn, new)?;
+                let view = StandardView::build(&row, None);
+                audit::record(
+                    conn,
+                    &ctx,
+                    Change {
+                        action: "standard.create",
+                        entity_type: "standard",
+                        entity_id: &row.id,
+                        before: None,
+                        after: serde_json::to_value(&view).ok(),
+                        reason: None,
+                    },
+                )?;
+                Ok(view)
+            })
+        })
+        .await?;
+    let location = format!("/api/v1/standards/{}", view.id);
+    Ok(created_versioned(&view, view.version, location))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "superseded", "replaced_by": "GB/T 19630-2019"}))]
+pub struct UpdateStandardRequest {
+    /// `withdrawn`, `superseded` (needs `replaced_by`) or `current`.
+    pub status: Option<String>,
+    /// Code of the standard that replaces this one.
+    pub replaced_by: Option<String>,
+    pub title: Option<String>,
+    pub title_en: Option<String>,
+    pub effective_on: Option<NaiveDate>,
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/standards/{id}", tag = "standards",
+    params(("id" = String, Path, description = "Standard id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body = UpdateStandardRequest,
+    responses(
+        (status = 200, body = StandardView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/standards/{id}")]
+pub async fn update_standard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateStandardRequest>,
+) -> ApiResult<HttpResponse> {
+    check(
+        caller.actor.as_ref(),
+        Action::ManageReference,
+        Target::default(),
+    )?;
+    let expected = if_match(&req)?;
+    let b = body.0;
+    let mut errors = Errors::new();
+    let status = match b.status.as_deref() {
+        Some(s) => errors.take("status", StandardStatus::parse(s)),
+        None => None,
+    };
+    let replaced_by = b
+        .replaced_by
+        .as_deref()
+        .and_then(|c| errors.take("replaced_by", StandardCode::parse(c)));
+    if status == Some(StandardStatus::Superseded) && b.replaced_by.is_none() {
+        errors.push(
+            "replaced_by",
+            "required",
+            "name the standard that supersedes this one",
+        );
+    }
+    if b.replaced_by.is_some() && status.is_some_and(|s| s != StandardStatus::Superseded) {
+        errors.push(
+            "replaced_by",
+            "not_allowed",
+            "only a superseded standard has a successor",
+        );
+    }
+    let title = match b.title.as_deref() {
+        Some(t) => crate::domain::text(&mut errors, "title", t, 500),
+        None => None,
+    };
+    let title_en = crate::domain::opt_text(&mut errors, "title_en", b.title_en.as_deref(), 500);
+    errors.finish()?;
+    let ctx = caller.audit();
+    let id = id.into_inner();
+    let view = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let before = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                check_if_match(expected, before.version)?;
+                let successor = match &replaced_by {
+                    Some(code) => {
+                        let s = repo::find_by_code(conn, code.as_str())?.ok_or_else(|| {
+                            ApiError::field(
+                                "replaced_by",
+                                "unknown_standard",
+                                format!("{code} is not in the catalogue"),
+                            )
+                        })?;
+                        if s.id == before.id {
+                            return Err(ApiError::field(
+                                "replaced_by",
+                                "self_reference",
+                                "a standard cannot replace itself",
+                            ));
+                        }
+                        Some(s.id)
+                    }
+                    None => None,
+                };
+                let new_status = status
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_else(|| before.status.clone());
+                let changes = StandardChanges {
+                    title_zh: title.clone().unwrap_or_else(|| before.title_zh.clone()),
+                    title_en: match &b.title_en {
+                        Some(_) => title_en.clone().flatten(),
+                        None => before.title_en.clone(),
+                    },
+                    replaced_by_id: if new_status == "superseded" {
+                        successor.or(before.replaced_by_id.clone())
+                    } else {
+                        None
+                    },
+                    status: new_status,
+                    effective_on: b.effective_on.or(before.effective_on),
+                    updated_at: crate::clock::now(),
+                    version: before.version + 1,
+                };
+                if repo::update_guarded(conn, &id, before.version, &changes)? == 0 {
+                    return Err(ApiError::conflict(
+                        "concurrent_update",
+                        "the standard changed meanwhile; reload and retry",
+                    ));
+                }
+                let after = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                let mut views = repo::views(conn, &[before, after])?;
+                let after_view = views.pop().expect("two views");
+                let before_view = views.pop().expect("two views");
+                let action = match after_view.status {
+                    StandardStatus::Withdrawn
+                        if before_view.status != StandardStatus::Withdrawn =>
+                    {
+                        "standard.withdraw"
+                    }
+                    StandardStatus::Superseded
+                        if before_view.status != StandardStatus::Superseded =>
+                    {
+                        "standard.supersede"
+                    }
+                    _ => "standard.update",
+                };
+                audit::record(
+                    conn,
+                    &ctx,
+                    Change {
+                        action,
+                        entity_type: "standard",
+                        entity_id: &id,
+                        before: serde_json::to_value(&before_view).ok(),
+                        after: serde_json::to_value(&after_view).ok(),
+                        reason: None,
+                    },
+                )?;
+                Ok(after_view)
+            })
+        })
+        .await?;
+    Ok(ok_versioned(&view, view.version))
+}

@@ -1,0 +1,159 @@
+//! Builds the application once, for `main` and for the tests: database preparation, the actix
+//! App (state, middleware, routes), binding, and the running server.
+
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{self, Next};
+use actix_web::{http::header, web, App, HttpMessage, HttpServer};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::extract::RequestId;
+use crate::config::Settings;
+use crate::db::{self, BackendKind, DbPool};
+use crate::error::{ApiError, FieldError};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::{auth, enterprises, health, products, reference, seeds, standards, users};
+
+/// Opens the pool, migrates, and loads the reference data (idempotent).
+pub fn prepare_database(
+    settings: &Settings,
+) -> Result<(DbPool, BackendKind), Box<dyn std::error::Error>> {
+    let (pool, backend) = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    let mut conn = pool.get()?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    let report = seeds::load_reference(&mut conn).map_err(|e| e.to_string())?;
+    if report.total() > 0 {
+        tracing::info!(?report, "reference data loaded");
+    }
+    Ok((pool, backend))
+}
+
+/// The API routes under `/api/v1`.
+pub fn api_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(auth::routes::login)
+        .service(auth::routes::refresh)
+        .service(auth::routes::logout)
+        .service(auth::routes::me)
+        .service(auth::routes::register)
+        .service(users::routes::create_user)
+        .service(users::routes::list_users)
+        .service(users::routes::get_user)
+        .service(users::routes::update_user)
+        .service(reference::routes::list_regions)
+        .service(reference::routes::list_agencies)
+        .service(reference::routes::list_sectors)
+        .service(standards::routes::list_standards)
+        .service(standards::routes::get_standard)
+        .service(standards::routes::create_standard)
+        .service(standards::routes::update_standard)
+        .service(enterprises::routes::list_enterprises)
+        .service(enterprises::routes::register_by_regulator)
+        .service(enterprises::routes::get_enterprise)
+        .service(enterprises::routes::verify_enterprise)
+        .service(enterprises::routes::update_enterprise)
+        // by-gtin before {id}: both match /products/x/y shapes differently, but keep the specific first.
+        .service(products::routes::get_product_by_gtin)
+        .service(products::routes::list_products)
+        .service(products::routes::get_product)
+        .service(products::routes::create_product)
+        .service(products::routes::update_product)
+        .service(products::standards_routes::list_declared)
+        .service(products::standards_routes::declare)
+        .service(products::standards_routes::undeclare);
+}
+
+/// Tags every request with an id (the caller's `X-Request-Id` if sane), echoed in the response.
+async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = next.call(req).await?;
+    if let Ok(v) = header::HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), v);
+    }
+    Ok(res)
+}
+
+fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::Validation(vec![FieldError::new(
+        "query",
+        "invalid_query",
+        err.to_string(),
+    )])
+    .into()
+}
+
+fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::Validation(vec![FieldError::new(
+        "path",
+        "invalid_path",
+        err.to_string(),
+    )])
+    .into()
+}
+
+/// A bound, running server and the port it got (tests bind port 0).
+pub struct Application {
+    pub port: u16,
+    pub server: Server,
+}
+
+impl Application {
+    pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let workers = state.settings.workers.max(1);
+        let data = web::Data::new(state);
+        let spec = ApiDoc::openapi();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .wrap(middleware::Logger::new(
+                    "%a \"%r\" %s %b %Dms %{x-request-id}o",
+                ))
+                .wrap(middleware::from_fn(request_id))
+                .wrap(
+                    middleware::DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::X_FRAME_OPTIONS, "DENY")),
+                )
+                .wrap(middleware::Compress::default())
+                .service(health::healthz)
+                .service(health::readyz)
+                .service(web::redirect("/docs", "/docs/"))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+                .service(web::scope("/api/v1").configure(api_routes))
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+                }))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+}

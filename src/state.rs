@@ -1,0 +1,49 @@
+//! What every handler shares: the pool, settings, token keys, throttles.
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::token::Keys;
+use crate::config::Settings;
+use crate::db::{BackendKind, DbConn, DbPool};
+use crate::error::ApiResult;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub backend: BackendKind,
+    pub settings: Arc<Settings>,
+    pub keys: Arc<Keys>,
+    pub login_throttle: Arc<LoginThrottle>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, backend: BackendKind, settings: Settings) -> Self {
+        Self {
+            pool,
+            backend,
+            keys: Arc::new(Keys::new(&settings)),
+            login_throttle: Arc::new(LoginThrottle::new(
+                settings.login_max_failures,
+                settings.login_window,
+            )),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// Runs blocking database work on actix's blocking pool, with a pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}

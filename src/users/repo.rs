@@ -1,0 +1,146 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{refresh_tokens, users};
+use crate::db::DbConn;
+use crate::pagination::PageRequest;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub agency_code: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    role: Option<&str>,
+    page: &PageRequest,
+) -> QueryResult<Vec<UserRow>> {
+    let mut q = users::table
+        .select(UserRow::as_select())
+        .order(users::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(r) = role {
+        q = q.filter(users::role.eq(r.to_owned()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(users::id.gt(after.clone()));
+    }
+    q.load(conn)
+}
+
+/// Applies a change guarded by the version read; 0 rows means someone else changed it first.
+pub fn update_guarded(
+    conn: &mut DbConn,
+    id: &str,
+    version: i32,
+    disabled: bool,
+    password_hash: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(version)),
+    )
+    .set((
+        users::disabled.eq(disabled),
+        users::password_hash.eq(password_hash),
+        users::updated_at.eq(crate::clock::now()),
+        users::version.eq(version + 1),
+    ))
+    .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct RefreshRow {
+    pub id: String,
+    pub user_id: String,
+    pub family_id: String,
+    pub token_hash: String,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_refresh(conn: &mut DbConn, row: &RefreshRow) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_refresh(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<RefreshRow>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(RefreshRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a token used, only if it still was unused: of two concurrent refreshes one wins.
+pub fn mark_refresh_used(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::id.eq(id))
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(crate::clock::now()))
+    .execute(conn)
+}
+
+pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(crate::clock::now()))
+    .execute(conn)
+}
+
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(crate::clock::now()))
+    .execute(conn)
+}
