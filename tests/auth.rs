@@ -8,7 +8,13 @@ use serde_json::json;
 #[actix_web::test]
 async fn login_gives_a_short_lived_bearer_token_and_me_answers() {
     each_backend(|app: TestApp| async move {
-        let r = app.post("/api/v1/auth/login", None, &json!({"username": "market", "password": PASSWORD})).await;
+        let r = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "market", "password": PASSWORD}),
+            )
+            .await;
         r.assert(200);
         assert_eq!(r.body["token_type"], "Bearer");
         let expires = r.body["expires_in"].as_i64().unwrap();
@@ -28,12 +34,27 @@ async fn login_gives_a_short_lived_bearer_token_and_me_answers() {
 #[actix_web::test]
 async fn failed_logins_do_not_reveal_whether_the_user_exists() {
     each_backend(|app: TestApp| async move {
-        let wrong_pw = app.post("/api/v1/auth/login", None, &json!({"username": "market", "password": "not the password"})).await;
-        let no_user = app.post("/api/v1/auth/login", None, &json!({"username": "nobody_here", "password": "not the password"})).await;
+        let wrong_pw = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "market", "password": "not the password"}),
+            )
+            .await;
+        let no_user = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "nobody_here", "password": "not the password"}),
+            )
+            .await;
         wrong_pw.assert(401);
         no_user.assert(401);
         assert_eq!(wrong_pw.body, no_user.body);
-        assert_eq!(wrong_pw.header("content-type").as_deref(), Some("application/problem+json"));
+        assert_eq!(
+            wrong_pw.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
     })
     .await;
 }
@@ -42,9 +63,21 @@ async fn failed_logins_do_not_reveal_whether_the_user_exists() {
 async fn repeated_failures_are_throttled_with_retry_after() {
     each_backend(|app: TestApp| async move {
         for _ in 0..5 {
-            app.post("/api/v1/auth/login", None, &json!({"username": "agri", "password": "wrong password"})).await.assert(401);
+            app.post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "agri", "password": "wrong password"}),
+            )
+            .await
+            .assert(401);
         }
-        let r = app.post("/api/v1/auth/login", None, &json!({"username": "agri", "password": PASSWORD})).await;
+        let r = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "agri", "password": PASSWORD}),
+            )
+            .await;
         r.assert(429);
         assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 0);
         // Other accounts are unaffected.
@@ -56,18 +89,50 @@ async fn repeated_failures_are_throttled_with_retry_after() {
 #[actix_web::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     each_backend(|app: TestApp| async move {
-        let login = app.post("/api/v1/auth/login", None, &json!({"username": "ent_a", "password": PASSWORD})).await;
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_a", "password": PASSWORD}),
+            )
+            .await;
         let first = login.body["refresh_token"].as_str().unwrap().to_owned();
-        let r1 = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": first})).await;
+        let r1 = app
+            .post(
+                "/api/v1/auth/refresh",
+                None,
+                &json!({"refresh_token": first}),
+            )
+            .await;
         r1.assert(200);
         let second = r1.body["refresh_token"].as_str().unwrap().to_owned();
         assert_ne!(first, second);
-        app.get("/api/v1/auth/me", r1.body["access_token"].as_str()).await.assert(200);
+        app.get("/api/v1/auth/me", r1.body["access_token"].as_str())
+            .await
+            .assert(200);
         // The spent token comes back: refused, and the whole family with it.
-        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": first})).await.assert(401);
-        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": second})).await.assert(401);
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": first}),
+        )
+        .await
+        .assert(401);
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": second}),
+        )
+        .await
+        .assert(401);
         // Garbage is refused too.
-        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": "garbage"})).await.assert(401);
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": "garbage"}),
+        )
+        .await
+        .assert(401);
     })
     .await;
 }
@@ -75,13 +140,21 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 #[actix_web::test]
 async fn a_refresh_token_is_not_an_access_token() {
     each_backend(|app: TestApp| async move {
-        let login = app.post("/api/v1/auth/login", None, &json!({"username": "ent_a", "password": PASSWORD})).await;
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_a", "password": PASSWORD}),
+            )
+            .await;
         let refresh = login.body["refresh_token"].as_str().unwrap();
         let r = app.get("/api/v1/auth/me", Some(refresh)).await;
         r.assert(401);
         assert_eq!(r.code(), "invalid_token");
         // A bad token on a public endpoint is an error, not a silent public view.
-        app.get("/api/v1/products", Some("not.a.jwt")).await.assert(401);
+        app.get("/api/v1/products", Some("not.a.jwt"))
+            .await
+            .assert(401);
     })
     .await;
 }
@@ -89,17 +162,41 @@ async fn a_refresh_token_is_not_an_access_token() {
 #[actix_web::test]
 async fn a_disabled_users_tokens_stop_working() {
     each_backend(|app: TestApp| async move {
-        let login = app.post("/api/v1/auth/login", None, &json!({"username": "ent_b", "password": PASSWORD})).await;
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_b", "password": PASSWORD}),
+            )
+            .await;
         let access = login.body["access_token"].as_str().unwrap().to_owned();
         let refresh = login.body["refresh_token"].as_str().unwrap().to_owned();
         app.get("/api/v1/auth/me", Some(&access)).await.assert(200);
         let admin = app.token("admin").await;
         let me = app.get("/api/v1/auth/me", Some(&access)).await;
         let id = me.body["id"].as_str().unwrap();
-        app.patch(&format!("/api/v1/users/{id}"), Some(&admin), &json!({"disabled": true})).await.assert(200);
+        app.patch(
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            &json!({"disabled": true}),
+        )
+        .await
+        .assert(200);
         app.get("/api/v1/auth/me", Some(&access)).await.assert(401);
-        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh})).await.assert(401);
-        app.post("/api/v1/auth/login", None, &json!({"username": "ent_b", "password": PASSWORD})).await.assert(401);
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await
+        .assert(401);
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "ent_b", "password": PASSWORD}),
+        )
+        .await
+        .assert(401);
     })
     .await;
 }
@@ -107,12 +204,32 @@ async fn a_disabled_users_tokens_stop_working() {
 #[actix_web::test]
 async fn logout_ends_the_session() {
     each_backend(|app: TestApp| async move {
-        let login = app.post("/api/v1/auth/login", None, &json!({"username": "ent_a", "password": PASSWORD})).await;
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_a", "password": PASSWORD}),
+            )
+            .await;
         let access = login.body["access_token"].as_str().unwrap();
         let refresh = login.body["refresh_token"].as_str().unwrap();
-        app.post("/api/v1/auth/logout", Some(access), &json!({"refresh_token": refresh})).await.assert(204);
-        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh})).await.assert(401);
-        app.post("/api/v1/auth/logout", None, &json!({})).await.assert(401);
+        app.post(
+            "/api/v1/auth/logout",
+            Some(access),
+            &json!({"refresh_token": refresh}),
+        )
+        .await
+        .assert(204);
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await
+        .assert(401);
+        app.post("/api/v1/auth/logout", None, &json!({}))
+            .await
+            .assert(401);
     })
     .await;
 }
@@ -130,7 +247,13 @@ fn registration(username: &str, uscc: &str) -> serde_json::Value {
 async fn an_enterprise_registers_and_starts_pending() {
     each_backend(|app: TestApp| async move {
         let code = uscc("632100", "MA1234567");
-        let r = app.post("/api/v1/auth/register", None, &registration("new_firm", &code)).await;
+        let r = app
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &registration("new_firm", &code),
+            )
+            .await;
         r.assert(201);
         assert_eq!(r.body["enterprise"]["status"], "pending");
         assert_eq!(r.body["user"]["role"], "enterprise");
@@ -138,16 +261,39 @@ async fn an_enterprise_registers_and_starts_pending() {
         // 632100 is Haidong's legacy code: accepted, stored as the current one.
         assert_eq!(r.body["enterprise"]["region_code"], "630200");
         // The new user can sign in and see its own pending enterprise; the public cannot.
-        let login = app.post("/api/v1/auth/login", None, &json!({"username": "new_firm", "password": "a long passphrase"})).await;
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "new_firm", "password": "a long passphrase"}),
+            )
+            .await;
         login.assert(200);
-        let path = format!("/api/v1/enterprises/{}", r.body["enterprise"]["id"].as_str().unwrap());
-        app.get(&path, login.body["access_token"].as_str()).await.assert(200);
+        let path = format!(
+            "/api/v1/enterprises/{}",
+            r.body["enterprise"]["id"].as_str().unwrap()
+        );
+        app.get(&path, login.body["access_token"].as_str())
+            .await
+            .assert(200);
         app.get(&path, None).await.assert(404);
         // Same USCC or username again: 409.
-        let again = app.post("/api/v1/auth/register", None, &registration("other_firm", &code)).await;
+        let again = app
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &registration("other_firm", &code),
+            )
+            .await;
         again.assert(409);
         assert_eq!(again.code(), "duplicate_uscc");
-        let again = app.post("/api/v1/auth/register", None, &registration("new_firm", &uscc("632100", "MA7654321"))).await;
+        let again = app
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &registration("new_firm", &uscc("632100", "MA7654321")),
+            )
+            .await;
         again.assert(409);
         assert_eq!(again.code(), "username_taken");
     })
@@ -164,10 +310,21 @@ async fn registration_validates_every_field_with_422() {
         let r = app.post("/api/v1/auth/register", None, &body).await;
         r.assert(422);
         let fields = r.fields();
-        for f in ["password", "username", "enterprise.uscc", "enterprise.sectors[0]", "enterprise.contact_email"] {
+        for f in [
+            "password",
+            "username",
+            "enterprise.uscc",
+            "enterprise.sectors[0]",
+            "enterprise.contact_email",
+        ] {
             assert!(fields.contains(&f.to_string()), "{f} missing in {fields:?}");
         }
-        let uscc_err = r.body["errors"].as_array().unwrap().iter().find(|e| e["field"] == "enterprise.uscc").unwrap();
+        let uscc_err = r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["field"] == "enterprise.uscc")
+            .unwrap();
         assert_eq!(uscc_err["code"], "invalid_check_character");
         // A region that does not exist.
         let mut body = registration("region_test", &uscc("632400", "MA1111111"));
@@ -176,7 +333,15 @@ async fn registration_validates_every_field_with_422() {
         r.assert(422);
         assert_eq!(r.fields(), vec!["enterprise.region_code"]);
         // Malformed JSON is 400; a wrong type is 422 naming the field.
-        let r = app.send("POST", "/api/v1/auth/register", None, &[("content-type", "application/json")], None).await;
+        let r = app
+            .send(
+                "POST",
+                "/api/v1/auth/register",
+                None,
+                &[("content-type", "application/json")],
+                None,
+            )
+            .await;
         r.assert(400);
         let mut body = registration("typed", &uscc("630100", "MA2222222"));
         body["enterprise"]["sectors"] = json!("food");

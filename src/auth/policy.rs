@@ -24,8 +24,10 @@ pub enum Action {
     ReadPrivate,
     /// Edit an enterprise's own profile.
     UpdateEnterprise,
-    /// Activate a pending enterprise; register one directly (with a USCC override).
+    /// Activate a pending enterprise.
     VerifyEnterprise,
+    /// Register an enterprise directly (active at once; may carry a USCC override).
+    RegisterEnterprise,
     /// Create or edit products and their declared standards.
     ManageProducts,
     /// Regions, standards, agencies, targets.
@@ -101,7 +103,7 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
         }
         (Role::Regulator | Role::Admin, Action::ReadPrivate) => Allow,
         (Role::Regulator, Action::UpdateEnterprise) => Allow,
-        (Role::Regulator, Action::VerifyEnterprise) => {
+        (Role::Regulator, Action::VerifyEnterprise | Action::RegisterEnterprise) => {
             if actor.agency_code.as_deref() == Some(MARKET_REGULATION) {
                 Allow
             } else {
@@ -183,6 +185,11 @@ mod tests {
             (Some(&ent), VerifyEnterprise, own_unpub, Forbidden),
             (Some(&ent), VerifyEnterprise, other_unpub, NotFound),
             (Some(&ent), ManageReference, reference, Forbidden),
+            (Some(&ent), RegisterEnterprise, reference, Forbidden),
+            (None, RegisterEnterprise, reference, Unauthenticated),
+            (Some(&market), RegisterEnterprise, reference, Allow),
+            (Some(&agri), RegisterEnterprise, reference, Forbidden),
+            (Some(&admin), RegisterEnterprise, reference, Forbidden),
             (Some(&ent), ManageUsers, reference, Forbidden),
             // regulators read everything, verify only from market regulation, never manage products
             (Some(&market), Read, other_unpub, Allow),

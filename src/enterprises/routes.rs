@@ -172,7 +172,7 @@ pub async fn register_by_regulator(
 ) -> ApiResult<HttpResponse> {
     check(
         caller.actor.as_ref(),
-        Action::VerifyEnterprise,
+        Action::RegisterEnterprise,
         Target::default(),
     )?;
     let b = body.0;

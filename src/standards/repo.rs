@@ -110,6 +110,7 @@ pub fn insert(conn: &mut DbConn, row: &StandardRow) -> QueryResult<()> {
 
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = standards)]
+#[diesel(treat_none_as_null = true)]
 pub struct StandardChanges {
     pub title_zh: String,
     pub title_en: Option<String>,

@@ -57,7 +57,8 @@ where
 
 fn password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| registry::auth::password::hash(PASSWORD)).clone()
+    HASH.get_or_init(|| registry::auth::password::hash(PASSWORD))
+        .clone()
 }
 
 fn prepare(conn: &mut DbConn) {
@@ -72,10 +73,12 @@ fn sqlite_template() -> &'static PathBuf {
         let dir = tempfile::tempdir().expect("tempdir").keep();
         let path = dir.join("template.db");
         {
-            let (pool, _) = db::build_pool(&format!("sqlite://{}", path.display()), 1).expect("pool");
+            let (pool, _) =
+                db::build_pool(&format!("sqlite://{}", path.display()), 1).expect("pool");
             let mut conn = pool.get().expect("conn");
             prepare(&mut conn);
-            conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;").expect("checkpoint");
+            conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+                .expect("checkpoint");
         }
         path
     })
@@ -133,22 +136,36 @@ fn pg_template(base: &str) -> &'static str {
     TEMPLATE.get_or_init(|| {
         let name = format!("registry_tpl_{}", schema_fingerprint());
         let mut admin = PgConnection::establish(base).expect("connect to TEST_DATABASE_URL");
-        admin.batch_execute("SELECT pg_advisory_lock(727274)").expect("lock");
-        let exists: i64 = diesel::sql_query(format!("SELECT 1 AS n FROM pg_database WHERE datname = '{name}'"))
-            .load::<One>(&mut admin)
-            .expect("query")
-            .len() as i64;
+        admin
+            .batch_execute("SELECT pg_advisory_lock(727274)")
+            .expect("lock");
+        let exists: i64 = diesel::sql_query(format!(
+            "SELECT 1 AS n FROM pg_database WHERE datname = '{name}'"
+        ))
+        .load::<One>(&mut admin)
+        .expect("query")
+        .len() as i64;
         if exists == 0 {
             let building = format!("{name}_building");
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).expect("drop");
-            admin.batch_execute(&format!("CREATE DATABASE {building}")).expect("create template");
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                .expect("drop");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {building}"))
+                .expect("create template");
             {
-                let mut conn = db::connect(&db::DbTarget::parse(&pg_url_with_db(base, &building)).unwrap()).expect("connect");
+                let mut conn =
+                    db::connect(&db::DbTarget::parse(&pg_url_with_db(base, &building)).unwrap())
+                        .expect("connect");
                 prepare(&mut conn);
             }
-            admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).expect("rename");
+            admin
+                .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .expect("rename");
         }
-        admin.batch_execute("SELECT pg_advisory_unlock(727274)").expect("unlock");
+        admin
+            .batch_execute("SELECT pg_advisory_unlock(727274)")
+            .expect("unlock");
         name
     })
 }
@@ -175,7 +192,12 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let path = dir.path().join("test.db");
                 std::fs::copy(sqlite_template(), &path).expect("copy template");
-                Self { url: format!("sqlite://{}", path.display()), backend, pg_cleanup: None, _dir: Some(dir) }
+                Self {
+                    url: format!("sqlite://{}", path.display()),
+                    backend,
+                    pg_cleanup: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let base = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
@@ -184,12 +206,19 @@ impl TestDb {
                 let mut admin = PgConnection::establish(&base).expect("connect");
                 let mut tries = 0;
                 // Two CREATE DATABASE … TEMPLATE at once can collide; retry briefly.
-                while let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")) {
+                while let Err(e) =
+                    admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                {
                     tries += 1;
                     assert!(tries < 50, "cannot create test database: {e}");
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
-                Self { url: pg_url_with_db(&base, &name), backend, pg_cleanup: Some((base, name)), _dir: None }
+                Self {
+                    url: pg_url_with_db(&base, &name),
+                    backend,
+                    pg_cleanup: Some((base, name)),
+                    _dir: None,
+                }
             }
         }
     }
@@ -199,7 +228,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.pg_cleanup {
             if let Ok(mut admin) = PgConnection::establish(base) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }
@@ -240,7 +270,14 @@ pub fn settings(url: &str) -> Settings {
     .expect("test settings")
 }
 
-fn enterprise(conn: &mut DbConn, uscc: &str, name: &str, region: &str, sectors: &[Sector], status: EnterpriseStatus) -> String {
+fn enterprise(
+    conn: &mut DbConn,
+    uscc: &str,
+    name: &str,
+    region: &str,
+    sectors: &[Sector],
+    status: EnterpriseStatus,
+) -> String {
     let input = EnterpriseInput {
         uscc: uscc.into(),
         name: name.into(),
@@ -256,34 +293,55 @@ fn enterprise(conn: &mut DbConn, uscc: &str, name: &str, region: &str, sectors: 
     let mut errors = Errors::new();
     let new = NewEnterprise::parse(&mut errors, "", &input, None).expect("fixture enterprise");
     errors.finish().expect("fixture enterprise valid");
-    db::write_tx(conn, |conn| registry::enterprises::service::create(conn, &AuditCtx::system("test"), new, status, ""))
-        .expect("insert enterprise")
-        .id
+    db::write_tx(conn, |conn| {
+        registry::enterprises::service::create(conn, &AuditCtx::system("test"), new, status, "")
+    })
+    .expect("insert enterprise")
+    .id
 }
 
-pub fn add_user(conn: &mut DbConn, username: &str, role: &str, agency: Option<&str>, enterprise: Option<&str>) -> String {
+pub fn add_user(
+    conn: &mut DbConn,
+    username: &str,
+    role: &str,
+    agency: Option<&str>,
+    enterprise: Option<&str>,
+) -> String {
     let mut errors = Errors::new();
-    let new = NewUser::parse(&mut errors, username, role, agency, enterprise).expect("fixture user");
+    let new =
+        NewUser::parse(&mut errors, username, role, agency, enterprise).expect("fixture user");
     errors.finish().expect("fixture user valid");
-    db::write_tx(conn, |conn| registry::users::service::create(conn, &AuditCtx::system("test"), new, password_hash()))
-        .expect("insert user")
-        .id
+    db::write_tx(conn, |conn| {
+        registry::users::service::create(conn, &AuditCtx::system("test"), new, password_hash())
+    })
+    .expect("insert user")
+    .id
 }
 
 /// Valid USCCs for fixtures (check characters computed by `Uscc`).
 pub fn uscc(region: &str, org: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const W: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let body = format!("91{region}{org}");
     assert_eq!(body.len(), 17);
-    let sum: usize = body.bytes().zip(W).map(|(b, w)| ALPHABET.iter().position(|&a| a == b).unwrap() * w).sum();
+    let sum: usize = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| ALPHABET.iter().position(|&a| a == b).unwrap() * w)
+        .sum();
     let c = (31 - sum % 31) % 31;
     format!("{body}{}", ALPHABET[c] as char)
 }
 
 /// A valid GTIN-13 from a 12-digit body.
 pub fn gtin(body12: &str) -> String {
-    let sum: u32 = body12.bytes().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 }).sum();
+    let sum: u32 = body12
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
+        .sum();
     format!("{body12}{}", (10 - sum % 10) % 10)
 }
 
@@ -291,27 +349,68 @@ impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         let db = TestDb::new(backend);
         let settings = settings(&db.url);
-        let (pool, kind) = db::build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
+        let (pool, kind) =
+            db::build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
         assert_eq!(kind == BackendKind::Postgres, backend == Backend::Postgres);
         let fx = {
             let mut conn = pool.get().expect("conn");
-            let ent_a = enterprise(&mut conn, &uscc("632800", "MA0000001"), "测试甲枸杞有限公司", "632800", &[Sector::Food, Sector::Biomedicine], EnterpriseStatus::Active);
-            let ent_b = enterprise(&mut conn, &uscc("630100", "MA0000002"), "测试乙藏毯有限公司", "630100", &[Sector::LightTextile], EnterpriseStatus::Active);
-            let ent_c = enterprise(&mut conn, &uscc("630200", "MA0000003"), "测试丙待审企业", "630200", &[Sector::Food], EnterpriseStatus::Pending);
+            let ent_a = enterprise(
+                &mut conn,
+                &uscc("632800", "MA0000001"),
+                "测试甲枸杞有限公司",
+                "632800",
+                &[Sector::Food, Sector::Biomedicine],
+                EnterpriseStatus::Active,
+            );
+            let ent_b = enterprise(
+                &mut conn,
+                &uscc("630100", "MA0000002"),
+                "测试乙藏毯有限公司",
+                "630100",
+                &[Sector::LightTextile],
+                EnterpriseStatus::Active,
+            );
+            let ent_c = enterprise(
+                &mut conn,
+                &uscc("630200", "MA0000003"),
+                "测试丙待审企业",
+                "630200",
+                &[Sector::Food],
+                EnterpriseStatus::Pending,
+            );
             add_user(&mut conn, "admin", "admin", None, None);
-            add_user(&mut conn, "market", "regulator", Some("market_regulation"), None);
+            add_user(
+                &mut conn,
+                "market",
+                "regulator",
+                Some("market_regulation"),
+                None,
+            );
             add_user(&mut conn, "agri", "regulator", Some("agriculture"), None);
             add_user(&mut conn, "ent_a", "enterprise", None, Some(&ent_a));
             add_user(&mut conn, "ent_b", "enterprise", None, Some(&ent_b));
             add_user(&mut conn, "ent_c", "enterprise", None, Some(&ent_c));
-            Fixtures { ent_a, ent_b, ent_c }
+            Fixtures {
+                ent_a,
+                ent_b,
+                ent_c,
+            }
         };
         let state = AppState::new(pool.clone(), kind, settings);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::start(state, listener).expect("start");
         actix_web::rt::spawn(app.server);
-        let client = awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish();
-        Self { base: format!("http://127.0.0.1:{}", app.port), backend, pool, fx, client, db }
+        let client = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .finish();
+        Self {
+            base: format!("http://127.0.0.1:{}", app.port),
+            backend,
+            pool,
+            fx,
+            client,
+            db,
+        }
     }
 
     pub fn conn(&self) -> db::PooledConn {
@@ -324,12 +423,28 @@ impl TestApp {
 
     /// Signs in a fixture user and returns the access token.
     pub async fn token(&self, username: &str) -> String {
-        let r = self.post("/api/v1/auth/login", None, &serde_json::json!({"username": username, "password": PASSWORD})).await;
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &serde_json::json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.body);
-        r.body["access_token"].as_str().expect("access_token").to_owned()
+        r.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
     }
 
-    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<&Value>) -> Resp {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Resp {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
@@ -346,8 +461,17 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.body().limit(16 * 1024 * 1024).await.expect("body");
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
-        Resp { status, headers, body }
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -390,12 +514,22 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// The `field`s of a 422 problem.
     pub fn fields(&self) -> Vec<String> {
-        self.body["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_owned()).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn code(&self) -> &str {

@@ -1,0 +1,387 @@
+//! Products: who may create and edit them, GTINs, visibility, declared standards.
+
+mod common;
+
+use common::{each_backend, gtin, TestApp};
+use serde_json::json;
+
+fn ids(body: &serde_json::Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_enterprise_registers_its_own_products_only() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let g = gtin("693900000001");
+        let r = app
+            .post(
+                "/api/v1/products",
+                Some(&a),
+                &app.product_body("柴达木枸杞原浆", Some(&g)),
+            )
+            .await;
+        r.assert(201);
+        assert_eq!(r.body["gtin"], g.as_str());
+        assert_eq!(
+            r.body["ingredients"],
+            json!([{"name": "枸杞", "content_percent": 100.0}])
+        );
+        assert!(r
+            .header("location")
+            .unwrap()
+            .ends_with(r.body["id"].as_str().unwrap()));
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.audit_for("product", &id)[0].action, "product.create");
+        // For another enterprise: 404 for its users; 403 for roles that never manage products.
+        let mut other = app.product_body("别家的产品", None);
+        other["enterprise_id"] = json!(app.fx.ent_b);
+        other["sector"] = json!("light_textile");
+        other["category"] = json!("carpet");
+        app.post("/api/v1/products", Some(&a), &other)
+            .await
+            .assert(404);
+        app.post("/api/v1/products", Some(&app.token("market").await), &other)
+            .await
+            .assert(403);
+        app.post("/api/v1/products", Some(&app.token("admin").await), &other)
+            .await
+            .assert(403);
+        app.post("/api/v1/products", None, &other).await.assert(401);
+        // Editing: own yes, other enterprise's 404.
+        let path = format!("/api/v1/products/{id}");
+        let r = app
+            .patch(&path, Some(&a), &json!({"status": "discontinued"}))
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["status"], "discontinued");
+        app.patch(
+            &path,
+            Some(&app.token("ent_b").await),
+            &json!({"name": "篡改"}),
+        )
+        .await
+        .assert(404);
+        app.patch(
+            &path,
+            Some(&app.token("market").await),
+            &json!({"name": "篡改"}),
+        )
+        .await
+        .assert(403);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn gtin_check_digits_and_uniqueness() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let r = app
+            .post(
+                "/api/v1/products",
+                Some(&a),
+                &app.product_body("坏码", Some("6936983800014")),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["gtin"]);
+        assert_eq!(r.body["errors"][0]["code"], "invalid_check_digit");
+        app.post(
+            "/api/v1/products",
+            Some(&a),
+            &app.product_body("好码", Some("6936983800013")),
+        )
+        .await
+        .assert(201);
+        let dup = app
+            .post(
+                "/api/v1/products",
+                Some(&a),
+                &app.product_body("重码", Some("6936983800013")),
+            )
+            .await;
+        dup.assert(409);
+        assert_eq!(dup.code(), "duplicate_gtin");
+        let found = app
+            .get("/api/v1/products/by-gtin/6936983800013", None)
+            .await;
+        found.assert(200);
+        assert_eq!(found.body["name"], "好码");
+        app.get("/api/v1/products/by-gtin/6936983800020", None)
+            .await
+            .assert(404);
+        app.get("/api/v1/products/by-gtin/123", None)
+            .await
+            .assert(422);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn label_disclosure_and_references_are_validated() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let mut body = app.product_body("", None);
+        body["ingredients"] =
+            json!([{"name": "枸杞", "content_percent": 80}, {"name": "", "content_percent": 30}]);
+        body["is_new_product"] = json!(true);
+        body["sector"] = json!("toys");
+        let r = app.post("/api/v1/products", Some(&a), &body).await;
+        r.assert(422);
+        let fields = r.fields();
+        for f in [
+            "name",
+            "sector",
+            "ingredients[1].name",
+            "ingredients",
+            "launched_on",
+        ] {
+            assert!(fields.contains(&f.to_string()), "{f} not in {fields:?}");
+        }
+        // Category of another sector; a sector the enterprise is not in; an unknown region.
+        let mut body = app.product_body("错类", None);
+        body["category"] = json!("carpet");
+        app.post("/api/v1/products", Some(&a), &body)
+            .await
+            .assert(422);
+        let mut body = app.product_body("错行", None);
+        body["sector"] = json!("light_textile");
+        body["category"] = json!("carpet");
+        let r = app.post("/api/v1/products", Some(&a), &body).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "sector_not_declared");
+        let mut body = app.product_body("错地", None);
+        body["origin_region_code"] = json!("110000");
+        let r = app.post("/api/v1/products", Some(&a), &body).await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["origin_region_code"]);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_pending_enterprises_products_are_visible_only_to_its_users_and_regulators() {
+    each_backend(|app: TestApp| async move {
+        let c = app.token("ent_c").await;
+        let mut body = app.product_body("待审企业的枸杞", Some(&gtin("693900000002")));
+        body["enterprise_id"] = json!(app.fx.ent_c);
+        body["origin_region_code"] = json!("630200");
+        let r = app.post("/api/v1/products", Some(&c), &body).await;
+        r.assert(201);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/products/{id}");
+        app.get(&path, None).await.assert(404);
+        app.get(&path, Some(&app.token("ent_a").await))
+            .await
+            .assert(404);
+        app.get(
+            &format!("/api/v1/products/by-gtin/{}", gtin("693900000002")),
+            None,
+        )
+        .await
+        .assert(404);
+        app.get(&format!("/api/v1/products/{id}/standards"), None)
+            .await
+            .assert(404);
+        app.get(&path, Some(&c)).await.assert(200);
+        app.get(&path, Some(&app.token("agri").await))
+            .await
+            .assert(200);
+        assert!(!ids(&app.get("/api/v1/products?limit=100", None).await.body).contains(&id));
+        assert!(ids(&app.get("/api/v1/products?limit=100", Some(&c)).await.body).contains(&id));
+        assert!(ids(&app
+            .get(
+                "/api/v1/products?limit=100",
+                Some(&app.token("market").await)
+            )
+            .await
+            .body)
+        .contains(&id));
+        // Verified: public at once.
+        app.post(
+            &format!("/api/v1/enterprises/{}/verify", app.fx.ent_c),
+            Some(&app.token("market").await),
+            &json!({}),
+        )
+        .await
+        .assert(200);
+        app.get(&path, None).await.assert(200);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn list_filters_including_chinese_substrings() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let mut goji = app.product_body("柴达木枸杞原浆", None);
+        goji["is_new_product"] = json!(true);
+        goji["launched_on"] = json!("2020-06-01");
+        let goji = app.post("/api/v1/products", Some(&a), &goji).await.body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut yak = app.product_body("牦牛肉干", None);
+        yak["category"] = json!("yak_tibetan_sheep_meat");
+        yak["origin_region_code"] = json!("632822");
+        let yak = app.post("/api/v1/products", Some(&a), &yak).await.body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let b = app.token("ent_b").await;
+        let mut carpet = app.product_body("藏毯", None);
+        carpet["enterprise_id"] = json!(app.fx.ent_b);
+        carpet["sector"] = json!("light_textile");
+        carpet["category"] = json!("carpet");
+        carpet["origin_region_code"] = json!("630100");
+        carpet["brand"] = json!("雪域枸杞纹");
+        let carpet = app.post("/api/v1/products", Some(&b), &carpet).await.body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let get = |q: &'static str| {
+            let app = &app;
+            async move { ids(&app.get(&format!("/api/v1/products?{q}"), None).await.body) }
+        };
+        assert_eq!(
+            get("q=%E6%9E%B8%E6%9D%9E").await,
+            vec![goji.clone(), carpet.clone()]
+        ); // 枸杞: name or brand
+        assert_eq!(get("q=%E7%89%A6%E7%89%9B").await, vec![yak.clone()]); // 牦牛
+        assert_eq!(get("sector=light_textile").await, vec![carpet.clone()]);
+        assert_eq!(get("is_new_product=true").await, vec![goji.clone()]);
+        assert_eq!(
+            get("region_code=632800").await,
+            vec![goji.clone(), yak.clone()]
+        );
+        assert_eq!(get("region_code=632822").await, vec![yak.clone()]);
+        let by_ent = format!("enterprise_id={}", app.fx.ent_b);
+        assert_eq!(
+            ids(&app
+                .get(&format!("/api/v1/products?{by_ent}"), None)
+                .await
+                .body),
+            vec![carpet.clone()]
+        );
+        // Percent and underscore are literal characters, not wildcards.
+        assert!(get("q=%25").await.is_empty());
+        app.get("/api/v1/products?is_new_product=maybe", None)
+            .await
+            .assert(422);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn declared_standards_refuse_withdrawn_and_duplicates_and_match_any_spelling() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let id = app
+            .post(
+                "/api/v1/products",
+                Some(&a),
+                &app.product_body("枸杞干果", None),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/api/v1/products/{id}/standards");
+        let r = app
+            .post(
+                &path,
+                Some(&a),
+                &json!({"standard_code": "GB/T 18672—2014"}),
+            )
+            .await;
+        r.assert(201);
+        assert_eq!(r.body["standard"]["code"], "GB/T 18672-2014");
+        let std_id = r.body["standard"]["id"].as_str().unwrap().to_owned();
+        let dup = app
+            .post(&path, Some(&a), &json!({"standard_code": "gb/t18672-2014"}))
+            .await;
+        dup.assert(409);
+        assert_eq!(dup.code(), "already_declared");
+        // An admin withdraws a standard; declaring it is then refused.
+        let admin = app.token("admin").await;
+        let created = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": "DB63/T 9999-2020", "title": "测试地方标准"}),
+            )
+            .await;
+        created.assert(201);
+        let sid = created.body["id"].as_str().unwrap();
+        app.patch(
+            &format!("/api/v1/standards/{sid}"),
+            Some(&admin),
+            &json!({"status": "withdrawn"}),
+        )
+        .await
+        .assert(200);
+        let w = app
+            .post(
+                &path,
+                Some(&a),
+                &json!({"standard_code": "DB63/T 9999-2020"}),
+            )
+            .await;
+        w.assert(422);
+        assert_eq!(w.body["errors"][0]["code"], "standard_withdrawn");
+        let unknown = app
+            .post(&path, Some(&a), &json!({"standard_code": "GB/T 1-1900"}))
+            .await;
+        unknown.assert(422);
+        app.post(&path, Some(&a), &json!({"standard_code": "not a code"}))
+            .await
+            .assert(422);
+        app.post(
+            &path,
+            Some(&app.token("ent_b").await),
+            &json!({"standard_code": "GB/T 19630-2019"}),
+        )
+        .await
+        .assert(404);
+        // Listing is public for a public product.
+        let list = app.get(&path, None).await;
+        list.assert(200);
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+        // Removing.
+        app.delete(&format!("{path}/{std_id}"), Some(&app.token("ent_b").await))
+            .await
+            .assert(404);
+        app.delete(&format!("{path}/{std_id}"), Some(&a))
+            .await
+            .assert(204);
+        app.delete(&format!("{path}/{std_id}"), Some(&a))
+            .await
+            .assert(404);
+        assert!(app.get(&path, None).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+        let actions: Vec<String> = app
+            .audit_for("product", &id)
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                "product.create",
+                "product.declare_standard",
+                "product.undeclare_standard"
+            ]
+        );
+    })
+    .await;
+}

@@ -1,0 +1,193 @@
+//! The standards catalogue: seeded codes, canonical forms, levels, withdrawal and succession.
+
+mod common;
+
+use common::{each_backend, TestApp};
+use serde_json::json;
+
+#[actix_web::test]
+async fn seeded_catalogue_answers_any_spelling_of_a_code() {
+    each_backend(|app: TestApp| async move {
+        for spelling in [
+            "GB/T%2019630-2019",
+            "GB/T%2019630%E2%80%942019",
+            "gb/t19630-2019",
+        ] {
+            let r = app
+                .get(&format!("/api/v1/standards?code={spelling}"), None)
+                .await;
+            r.assert(200);
+            let items = r.body["items"].as_array().unwrap();
+            assert_eq!(items.len(), 1, "{spelling}");
+            assert_eq!(items[0]["code"], "GB/T 19630-2019");
+            assert_eq!(items[0]["level"], "national_recommended");
+            assert_eq!(items[0]["effective_on"], "2020-01-01");
+        }
+        let r = app.get("/api/v1/standards?code=GB%202760-2014", None).await;
+        assert_eq!(r.body["items"][0]["status"], "superseded");
+        assert_eq!(r.body["items"][0]["replaced_by"]["code"], "GB 2760-2024");
+        // GB 7718-2025 is published but not yet in force.
+        let r = app.get("/api/v1/standards?code=GB%207718-2025", None).await;
+        assert_eq!(r.body["items"][0]["in_force"], false);
+        let local = app
+            .get("/api/v1/standards?level=local&limit=100", None)
+            .await;
+        assert!(local.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["code"].as_str().unwrap().starts_with("DB63")));
+        let q = app
+            .get("/api/v1/standards?q=%E6%9E%B8%E6%9D%9E", None)
+            .await; // 枸杞
+        assert!(!q.body["items"].as_array().unwrap().is_empty());
+        let bad = app
+            .get("/api/v1/standards?code=19630&level=none&status=gone", None)
+            .await;
+        bad.assert(422);
+        assert_eq!(bad.fields().len(), 3);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn admins_add_standards_with_derived_levels_and_no_duplicates() {
+    each_backend(|app: TestApp| async move {
+        let admin = app.token("admin").await;
+        let cases = [
+            ("T/QHXH 001—2024", "group"),
+            ("Q/QHHG 0001S-2020", "enterprise"),
+            ("NY/T 9999-2022", "industry"),
+            ("ISO 12345:2020", "international"),
+            ("DB63/T 8888-2021", "local"),
+            ("GB 99999-2024", "national_mandatory"),
+        ];
+        for (code, level) in cases {
+            let r = app
+                .post(
+                    "/api/v1/standards",
+                    Some(&admin),
+                    &json!({"code": code, "title": "测试"}),
+                )
+                .await;
+            r.assert(201);
+            assert_eq!(r.body["level"], level, "{code}");
+            assert_eq!(r.body["status"], "current");
+        }
+        let dup = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": "T/QHXH 001-2024", "title": "重复"}),
+            )
+            .await;
+        dup.assert(409);
+        assert_eq!(dup.code(), "duplicate_standard");
+        let r = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": "GB/T", "title": ""}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["code", "title"]);
+        for who in ["market", "ent_a"] {
+            app.post(
+                "/api/v1/standards",
+                Some(&app.token(who).await),
+                &json!({"code": "GB 1-2020", "title": "x"}),
+            )
+            .await
+            .assert(403);
+        }
+        app.post(
+            "/api/v1/standards",
+            None,
+            &json!({"code": "GB 1-2020", "title": "x"}),
+        )
+        .await
+        .assert(401);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn withdrawal_and_succession_are_audited_and_guarded() {
+    each_backend(|app: TestApp| async move {
+        let admin = app.token("admin").await;
+        let old = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": "DB63/T 7000-2015", "title": "旧版"}),
+            )
+            .await;
+        let new = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": "DB63/T 7000-2023", "title": "新版"}),
+            )
+            .await;
+        let old_id = old.body["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/standards/{old_id}");
+        let r = app
+            .patch(&path, Some(&admin), &json!({"status": "superseded"}))
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["replaced_by"]);
+        let r = app
+            .patch(
+                &path,
+                Some(&admin),
+                &json!({"status": "superseded", "replaced_by": "DB63/T 7000-2015"}),
+            )
+            .await;
+        r.assert(422);
+        let r = app
+            .send(
+                "PATCH",
+                &path,
+                Some(&admin),
+                &[("If-Match", "\"1\"")],
+                Some(&json!({"status": "superseded", "replaced_by": "DB63/T 7000—2023"})),
+            )
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["replaced_by"]["id"], new.body["id"]);
+        assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
+        app.send(
+            "PATCH",
+            &path,
+            Some(&admin),
+            &[("If-Match", "\"1\"")],
+            Some(&json!({"status": "withdrawn"})),
+        )
+        .await
+        .assert(412);
+        let r = app
+            .patch(&path, Some(&admin), &json!({"status": "withdrawn"}))
+            .await;
+        r.assert(200);
+        assert!(r.body["replaced_by"].is_null());
+        let actions: Vec<String> = app
+            .audit_for("standard", &old_id)
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            actions,
+            vec!["standard.create", "standard.supersede", "standard.withdraw"]
+        );
+        app.patch(
+            &path,
+            Some(&app.token("market").await),
+            &json!({"status": "current"}),
+        )
+        .await
+        .assert(403);
+        app.get("/api/v1/standards/nope", None).await.assert(404);
+    })
+    .await;
+}
