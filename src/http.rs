@@ -96,6 +96,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // PostgreSQL text cannot hold NUL; refuse it here rather than fail deep in a query.
+    if bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Err(ApiError::field(
+            "body",
+            "invalid_character",
+            "NUL characters (\\u0000) are not allowed",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),

@@ -86,6 +86,15 @@ async fn request_id(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
+    // PostgreSQL text cannot hold NUL: refuse it in paths and queries before any handler runs.
+    if req.uri().to_string().to_ascii_lowercase().contains("%00") {
+        return Err(ApiError::field(
+            "url",
+            "invalid_character",
+            "NUL characters (%00) are not allowed",
+        )
+        .into());
+    }
     let mut res = next.call(req).await?;
     if let Ok(v) = header::HeaderValue::from_str(&id) {
         res.headers_mut()

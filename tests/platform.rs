@@ -1,0 +1,291 @@
+//! Cross-cutting behaviour: health, docs, the committed OpenAPI spec, error shapes, request ids,
+//! the audit chain, idempotent seeds, the demo set, concurrent writers.
+
+mod common;
+
+use common::{each_backend, Backend, TestApp, TestDb};
+use diesel::prelude::*;
+use serde_json::json;
+
+#[actix_web::test]
+async fn health_readiness_and_offline_docs() {
+    each_backend(|app: TestApp| async move {
+        app.get("/healthz", None).await.assert(200);
+        let ready = app.get("/readyz", None).await;
+        ready.assert(200);
+        let expected = if app.backend == Backend::Postgres {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        assert_eq!(ready.body["database"], expected);
+        let docs = app.get("/docs/", None).await;
+        docs.assert(200);
+        assert!(docs.body.as_str().unwrap().contains("swagger-ui"));
+        app.get("/docs/swagger-ui-bundle.js", None)
+            .await
+            .assert(200);
+        let spec = app.get("/api-docs/openapi.json", None).await;
+        spec.assert(200);
+        assert!(spec.body["paths"]["/api/v1/products"].is_object());
+    })
+    .await;
+}
+
+/// `openapi/openapi.json` is what the code serves. Regenerate with
+/// `cargo run -q -- openapi > openapi/openapi.json`.
+#[test]
+fn committed_openapi_spec_is_fresh() {
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap_or_default();
+    let current = registry::openapi::spec_json();
+    assert!(
+        committed == current,
+        "openapi/openapi.json is stale: run `cargo run -q -- openapi > openapi/openapi.json` and commit it"
+    );
+}
+
+#[test]
+fn every_operation_documents_its_errors() {
+    let spec: serde_json::Value = serde_json::from_str(&registry::openapi::spec_json()).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            assert!(!responses.is_empty(), "{method} {path}");
+            let is_write = method != "get";
+            let secured = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| s.iter().any(|x| x.get("bearer").is_some()));
+            let public_too = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| {
+                    s.iter()
+                        .any(|x| x.as_object().is_some_and(|o| o.is_empty()))
+                });
+            if secured && !public_too {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} needs a 401 response"
+                );
+            }
+            if is_write
+                && path.starts_with("/api/v1")
+                && !path.ends_with("/logout")
+                && !path.ends_with("/verify")
+                && !path.contains("/standards/{standard_id}")
+            {
+                assert!(
+                    responses.contains_key("422") || responses.contains_key("401"),
+                    "{method} {path} documents no client error"
+                );
+            }
+        }
+    }
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(spec["components"]["schemas"]["Problem"].is_object());
+}
+
+#[actix_web::test]
+async fn errors_are_problem_json_with_request_ids() {
+    each_backend(|app: TestApp| async move {
+        let r = app.get("/api/v1/does-not-exist", None).await;
+        r.assert(404);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        assert_eq!(r.body["type"], "/problems/not_found");
+        assert_eq!(r.body["status"], 404);
+        assert!(r.header("x-request-id").is_some());
+        let r = app
+            .send(
+                "GET",
+                "/healthz",
+                None,
+                &[("X-Request-Id", "trace-abc-123")],
+                None,
+            )
+            .await;
+        assert_eq!(r.header("x-request-id").as_deref(), Some("trace-abc-123"));
+        // Wrong content type, bad JSON, bad query values: never a 500.
+        let r = app
+            .send(
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                &[("content-type", "text/plain")],
+                None,
+            )
+            .await;
+        r.assert(400);
+        let r = app.get("/api/v1/products?limit=abc", None).await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["limit"]);
+        app.get("/api/v1/enterprises/%00%01", None)
+            .await
+            .assert(422);
+        app.get("/api/v1/products?q=a%00b", None).await.assert(422);
+        let r = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "a\u{0}b", "password": "x"}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["body"]);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn every_mutation_is_audited_and_tampering_is_detected() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let r = app
+            .send(
+                "POST",
+                "/api/v1/products",
+                Some(&a),
+                &[("X-Request-Id", "req-audit-1")],
+                Some(&app.product_body("审计测试", None)),
+            )
+            .await;
+        r.assert(201);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        let entries = app.audit_for("product", &id);
+        assert_eq!(entries.len(), 1);
+        let e = &entries[0];
+        assert_eq!(e.actor_label, "enterprise:ent_a");
+        assert!(e.actor_id.is_some());
+        assert_eq!(e.request_id.as_deref(), Some("req-audit-1"));
+        assert!(e.after.as_deref().unwrap().contains("审计测试"));
+        let report = registry::audit::verify_chain(&mut app.conn()).unwrap();
+        assert!(report.intact, "{report:?}");
+        assert!(report.entries > 5);
+        // Someone edits the entry in the database.
+        use registry::db::schema::audit_log::dsl as a_;
+        diesel::update(a_::audit_log.filter(a_::seq.eq(e.seq)))
+            .set(a_::after.eq(Some("{\"name\":\"forged\"}".to_owned())))
+            .execute(&mut app.conn())
+            .unwrap();
+        let report = registry::audit::verify_chain(&mut app.conn()).unwrap();
+        assert!(!report.intact);
+        assert_eq!(report.first_broken_seq, Some(e.seq));
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_failed_mutation_leaves_no_trace() {
+    each_backend(|app: TestApp| async move {
+        let before = registry::audit::verify_chain(&mut app.conn())
+            .unwrap()
+            .entries;
+        let a = app.token("ent_a").await; // login writes one entry
+        let mut body = app.product_body("不存在的类别", None);
+        body["category"] = json!("no_such_category");
+        app.post("/api/v1/products", Some(&a), &body)
+            .await
+            .assert(422);
+        let after = registry::audit::verify_chain(&mut app.conn()).unwrap();
+        assert_eq!(after.entries, before + 1, "only the login was recorded");
+        assert!(after.intact);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn concurrent_writers_with_the_same_version_one_wins() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let path = format!("/api/v1/enterprises/{}", app.fx.ent_a);
+        let reqs = (0..6).map(|i| {
+            let body = json!({"address": format!("并发地址 {i}")});
+            let (app, a, path) = (&app, &a, &path);
+            async move {
+                app.send(
+                    "PATCH",
+                    path,
+                    Some(a),
+                    &[("If-Match", "\"1\"")],
+                    Some(&body),
+                )
+                .await
+                .status
+                .as_u16()
+            }
+        });
+        let statuses = futures_util::future::join_all(reqs).await;
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| matches!(s, 200 | 409 | 412)),
+            "{statuses:?}"
+        );
+        assert_eq!(app.get(&path, Some(&a)).await.body["version"], 2);
+        assert!(
+            registry::audit::verify_chain(&mut app.conn())
+                .unwrap()
+                .intact
+        );
+    })
+    .await;
+}
+
+#[test]
+fn reference_seeds_are_idempotent_and_demo_data_loads_on_every_backend() {
+    for backend in common::backends() {
+        let db = TestDb::new(backend);
+        let (pool, _) = registry::db::build_pool(&db.url, 2).unwrap();
+        let mut conn = pool.get().unwrap();
+        let again = registry::seeds::load_reference(&mut conn).unwrap();
+        assert_eq!(
+            again.total(),
+            0,
+            "{backend:?}: second load changed {again:?}"
+        );
+        let hashes: Vec<(String, String)> = registry::seeds::demo_users()
+            .into_iter()
+            .map(|u| {
+                (
+                    u.username,
+                    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".to_owned(),
+                )
+            })
+            .collect();
+        let added = registry::seeds::load_demo(&mut conn, &hashes).unwrap();
+        assert!(added > 30, "{backend:?}: {added}");
+        assert_eq!(
+            registry::seeds::load_demo(&mut conn, &hashes).unwrap(),
+            0,
+            "demo load is idempotent"
+        );
+        use registry::db::schema::{enterprises, products, users};
+        let sectors: Vec<String> = products::table
+            .select(products::sector_code)
+            .distinct()
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(sectors.len(), 4, "demo products cover the four sectors");
+        let roles: Vec<String> = users::table
+            .select(users::role)
+            .distinct()
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(roles.len(), 3, "one user per role at least");
+        let regions: Vec<String> = enterprises::table
+            .select(enterprises::region_code)
+            .distinct()
+            .load(&mut conn)
+            .unwrap();
+        assert!(regions.len() >= 4);
+        assert!(registry::audit::verify_chain(&mut conn).unwrap().intact);
+    }
+}
