@@ -1,0 +1,16 @@
+# Release build, then a slim runtime image. SQLite, libpq and OpenSSL are compiled in.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bin registry
+
+FROM debian:bookworm-slim
+RUN useradd --system --home /var/lib/registry registry && mkdir -p /var/lib/registry && chown registry /var/lib/registry
+COPY --from=build /src/target/release/registry /usr/local/bin/registry
+USER registry
+WORKDIR /var/lib/registry
+ENV REGISTRY_BIND=0.0.0.0:8080
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+ENTRYPOINT ["registry"]
+CMD ["serve"]
