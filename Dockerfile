@@ -11,6 +11,5 @@ USER registry
 WORKDIR /var/lib/registry
 ENV REGISTRY_BIND=0.0.0.0:8080
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
 ENTRYPOINT ["registry"]
 CMD ["serve"]
