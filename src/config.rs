@@ -34,6 +34,9 @@ pub struct Settings {
     pub login_max_failures: u32,
     /// `REGISTRY_LOGIN_WINDOW_SECS`: the throttling window.
     pub login_window: Duration,
+    /// `REGISTRY_PUBLIC_NOTICE_DAYS`: when set, every designation's public notice lasts this many
+    /// days (0 allows an immediate grant); otherwise each kind's own length applies.
+    pub public_notice_days: Option<u32>,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
 }
@@ -114,6 +117,10 @@ impl Settings {
             workers: number(&get, "REGISTRY_WORKERS", cores as u64)? as usize,
             login_max_failures: number(&get, "REGISTRY_LOGIN_MAX_FAILURES", 5)? as u32,
             login_window: Duration::from_secs(number(&get, "REGISTRY_LOGIN_WINDOW_SECS", 900)?),
+            public_notice_days: match get("REGISTRY_PUBLIC_NOTICE_DAYS") {
+                None => None,
+                Some(_) => Some(number(&get, "REGISTRY_PUBLIC_NOTICE_DAYS", 7)? as u32),
+            },
             generated_jwt_secret,
         })
     }

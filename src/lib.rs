@@ -1,22 +1,28 @@
 //! Product registry: the Qinghai register of consumer-goods enterprises, products, standards,
 //! certifications and designations. See DESIGN.md in the project's shared folder.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod certifications;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod designations;
 pub mod domain;
 pub mod enterprises;
 pub mod error;
+pub mod gis;
 pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod pagination;
 pub mod products;
+pub mod records;
 pub mod reference;
 pub mod seeds;
 pub mod standards;
 pub mod startup;
 pub mod state;
 pub mod users;
+pub mod verify;

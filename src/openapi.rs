@@ -3,14 +3,17 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, enterprises, health, products, reference, standards, users};
+use crate::{
+    applications, audit, auth, certifications, designations, enterprises, gis, health, products,
+    reference, standards, users, verify,
+};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Qinghai consumer-goods product registry",
         description = "The authoritative register of consumer-goods enterprises, their products, the standards those \
-products execute, and (in later versions) their certifications and designations, serving Qinghai's \
+products execute, their certifications and the designations the province grants, serving Qinghai's \
 \"more varieties, better quality, stronger brands\" plan (增品种、提品质、创品牌).\n\n\
 Conventions: JSON in snake_case; ids are UUIDs; times RFC 3339 UTC; dates YYYY-MM-DD. Errors are RFC 9457 \
 `application/problem+json` with a stable `code`; invalid fields give 422 with `errors: [{field, code, message}]`. \
@@ -52,6 +55,34 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
         products::standards_routes::list_declared,
         products::standards_routes::declare,
         products::standards_routes::undeclare,
+        applications::kinds::list_kinds,
+        applications::routes::create_application,
+        applications::routes::list_applications,
+        applications::routes::get_application,
+        applications::routes::amend_application,
+        applications::routes::submit_application,
+        applications::routes::withdraw_application,
+        applications::routes::start_review,
+        applications::routes::decide_application,
+        applications::routes::grant_application,
+        applications::routes::file_objection,
+        applications::routes::resolve_objection,
+        certifications::routes::list_bodies,
+        certifications::routes::list_certifications,
+        certifications::routes::get_certification,
+        certifications::routes::suspend_certification,
+        certifications::routes::reinstate_certification,
+        certifications::routes::revoke_certification,
+        designations::routes::list_designations,
+        designations::routes::get_designation,
+        designations::routes::suspend_designation,
+        designations::routes::reinstate_designation,
+        designations::routes::revoke_designation,
+        gis::routes::list_gis,
+        gis::routes::get_gi,
+        verify::verify,
+        audit::routes::list_audit,
+        audit::routes::verify_audit,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
@@ -61,6 +92,12 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
         (name = "products", description = "Products and the standards they execute"),
         (name = "standards", description = "The standards catalogue"),
         (name = "reference", description = "Regions, agencies, sectors"),
+        (name = "applications", description = "Applications for certifications and designations, and their review"),
+        (name = "certifications", description = "Certificates registered through approved applications"),
+        (name = "designations", description = "Designations granted by the province or state"),
+        (name = "geographical indications", description = "Geographical indications and who may use their mark"),
+        (name = "verification", description = "Public verification of certificate and designation numbers"),
+        (name = "audit", description = "The tamper-evident audit trail"),
         (name = "users", description = "Accounts (admin)"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -23,6 +23,9 @@ const CATEGORIES: &str = include_str!("../seeds/categories.csv");
 const PREFIXES: &str = include_str!("../seeds/standard_prefixes.csv");
 const STANDARDS: &str = include_str!("../seeds/standards.csv");
 const TARGETS: &str = include_str!("../seeds/plan_targets.csv");
+const KINDS: &str = include_str!("../seeds/application_kinds.csv");
+const BODIES: &str = include_str!("../seeds/certification_bodies.csv");
+const GIS: &str = include_str!("../seeds/geographical_indications.csv");
 const DEMO_ENTERPRISES: &str = include_str!("../seeds/demo/enterprises.csv");
 const DEMO_PRODUCTS: &str = include_str!("../seeds/demo/products.csv");
 const DEMO_USERS: &str = include_str!("../seeds/demo/users.csv");
@@ -104,6 +107,48 @@ struct TargetCsv {
     description_en: String,
 }
 
+#[derive(Deserialize)]
+struct KindCsv {
+    code: String,
+    category: String,
+    name_zh: String,
+    name_en: String,
+    validity_months: String,
+    accepting_applications: bool,
+    public_notice: bool,
+    notice_days: i32,
+    food_only: bool,
+    number_prefix: String,
+    note: String,
+}
+
+#[derive(Deserialize)]
+struct BodyCsv {
+    key: String,
+    name_zh: String,
+    name_en: String,
+    abbreviation: String,
+    approval_number: String,
+    kinds: String,
+    website: String,
+    source: String,
+    confidence: String,
+}
+
+#[derive(Deserialize)]
+struct GiCsv {
+    key: String,
+    name_zh: String,
+    name_en: String,
+    system: String,
+    product_category: String,
+    protected_area_region_codes: String,
+    announcement: String,
+    defining_standard: String,
+    source: String,
+    confidence: String,
+}
+
 /// How many rows of each kind a load inserted.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct SeedReport {
@@ -114,6 +159,9 @@ pub struct SeedReport {
     pub standard_prefixes: usize,
     pub standards: usize,
     pub plan_targets: usize,
+    pub application_kinds: usize,
+    pub certification_bodies: usize,
+    pub geographical_indications: usize,
 }
 
 impl SeedReport {
@@ -336,6 +384,99 @@ pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
                     .execute(conn)?;
                 r.plan_targets += 1;
             }
+        }
+
+        use crate::db::schema::{
+            application_kinds, certification_bodies, geographical_indications, gi_protected_areas,
+        };
+        let have: HashSet<String> = application_kinds::table
+            .select(application_kinds::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for k in rows::<KindCsv>("application_kinds.csv", KINDS)? {
+            if !have.contains(&k.code) {
+                diesel::insert_into(application_kinds::table)
+                    .values(crate::applications::kinds::KindRow {
+                        code: k.code,
+                        category: k.category,
+                        name_zh: k.name_zh,
+                        name_en: k.name_en,
+                        validity_months: none_if_empty(k.validity_months)
+                            .and_then(|v| v.parse().ok()),
+                        accepting_applications: k.accepting_applications,
+                        public_notice: k.public_notice,
+                        notice_days: k.notice_days,
+                        food_only: k.food_only,
+                        number_prefix: none_if_empty(k.number_prefix),
+                        note: none_if_empty(k.note),
+                    })
+                    .execute(conn)?;
+                r.application_kinds += 1;
+            }
+        }
+        let have: HashSet<String> = certification_bodies::table
+            .select(certification_bodies::key)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for b in rows::<BodyCsv>("certification_bodies.csv", BODIES)? {
+            if !have.contains(&b.key) {
+                diesel::insert_into(certification_bodies::table)
+                    .values(crate::certifications::repo::CertificationBody {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        key: b.key,
+                        name_zh: b.name_zh,
+                        name_en: b.name_en,
+                        abbreviation: none_if_empty(b.abbreviation),
+                        approval_number: none_if_empty(b.approval_number),
+                        kinds: b.kinds,
+                        website: none_if_empty(b.website),
+                        source: none_if_empty(b.source),
+                        confidence: none_if_empty(b.confidence),
+                    })
+                    .execute(conn)?;
+                r.certification_bodies += 1;
+            }
+        }
+        let have: HashSet<String> = geographical_indications::table
+            .select(geographical_indications::key)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for g in rows::<GiCsv>("geographical_indications.csv", GIS)? {
+            if have.contains(&g.key) {
+                continue;
+            }
+            let id = uuid::Uuid::now_v7().to_string();
+            diesel::insert_into(geographical_indications::table)
+                .values(crate::gis::repo::GiRow {
+                    id: id.clone(),
+                    key: g.key,
+                    name_zh: g.name_zh,
+                    name_en: g.name_en,
+                    system: g.system,
+                    product_category: g.product_category,
+                    announcement: none_if_empty(g.announcement),
+                    defining_standard_code: none_if_empty(g.defining_standard),
+                    source: none_if_empty(g.source),
+                    confidence: none_if_empty(g.confidence),
+                })
+                .execute(conn)?;
+            for code in g
+                .protected_area_region_codes
+                .split(';')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+            {
+                diesel::insert_into(gi_protected_areas::table)
+                    .values((
+                        gi_protected_areas::gi_id.eq(&id),
+                        gi_protected_areas::region_code.eq(code),
+                    ))
+                    .execute(conn)?;
+            }
+            r.geographical_indications += 1;
         }
 
         if r.total() > 0 {

@@ -16,7 +16,10 @@ use crate::db::{self, BackendKind, DbPool};
 use crate::error::{ApiError, FieldError};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::{auth, enterprises, health, products, reference, seeds, standards, users};
+use crate::{
+    applications, audit, auth, certifications, designations, enterprises, gis, health, products,
+    reference, seeds, standards, users, verify,
+};
 
 /// Opens the pool, migrates, and loads the reference data (idempotent).
 pub fn prepare_database(
@@ -66,7 +69,35 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(products::routes::update_product)
         .service(products::standards_routes::list_declared)
         .service(products::standards_routes::declare)
-        .service(products::standards_routes::undeclare);
+        .service(products::standards_routes::undeclare)
+        .service(applications::kinds::list_kinds)
+        .service(applications::routes::create_application)
+        .service(applications::routes::list_applications)
+        .service(applications::routes::get_application)
+        .service(applications::routes::amend_application)
+        .service(applications::routes::submit_application)
+        .service(applications::routes::withdraw_application)
+        .service(applications::routes::start_review)
+        .service(applications::routes::decide_application)
+        .service(applications::routes::grant_application)
+        .service(applications::routes::file_objection)
+        .service(applications::routes::resolve_objection)
+        .service(certifications::routes::list_bodies)
+        .service(certifications::routes::list_certifications)
+        .service(certifications::routes::get_certification)
+        .service(certifications::routes::suspend_certification)
+        .service(certifications::routes::reinstate_certification)
+        .service(certifications::routes::revoke_certification)
+        .service(designations::routes::list_designations)
+        .service(designations::routes::get_designation)
+        .service(designations::routes::suspend_designation)
+        .service(designations::routes::reinstate_designation)
+        .service(designations::routes::revoke_designation)
+        .service(gis::routes::list_gis)
+        .service(gis::routes::get_gi)
+        .service(verify::verify)
+        .service(audit::routes::verify_audit)
+        .service(audit::routes::list_audit);
 }
 
 /// Tags every request with an id (the caller's `X-Request-Id` if sane), echoed in the response.

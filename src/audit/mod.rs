@@ -1,6 +1,8 @@
 //! The audit trail: append-only, one entry per mutation, written in the mutation's transaction.
 //! Entries form a SHA-256 hash chain, so an edited or deleted entry is detectable.
 
+pub mod routes;
+
 use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};

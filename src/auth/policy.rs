@@ -33,6 +33,15 @@ pub enum Action {
     /// Regions, standards, agencies, targets.
     ManageReference,
     ManageUsers,
+    /// Draft, submit or withdraw an application for one's own enterprise.
+    ManageApplication,
+    /// Review and decide applications, grant, resolve objections, suspend / reinstate / revoke
+    /// records: only regulators of the agency responsible for the kind (`Target::agency`).
+    Decide,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Walk the audit hash chain.
+    VerifyAudit,
 }
 
 /// What the policy needs to know about the target.
@@ -42,6 +51,8 @@ pub struct Target<'a> {
     pub enterprise_id: Option<&'a str>,
     /// Whether the public may see it (its enterprise is active).
     pub published: bool,
+    /// The agency responsible for the record's kind (applications, certificates, designations).
+    pub agency: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +97,10 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
         }
         (
             Role::Enterprise,
-            Action::ReadPrivate | Action::UpdateEnterprise | Action::ManageProducts,
+            Action::ReadPrivate
+            | Action::UpdateEnterprise
+            | Action::ManageProducts
+            | Action::ManageApplication,
         ) => {
             if owner {
                 Allow
@@ -110,7 +124,25 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
                 Forbidden
             }
         }
-        (Role::Admin, Action::ManageReference | Action::ManageUsers) => Allow,
+        (
+            Role::Admin,
+            Action::ManageReference | Action::ManageUsers | Action::ReadAudit | Action::VerifyAudit,
+        ) => Allow,
+        (Role::Regulator, Action::ReadAudit) => Allow,
+        (Role::Regulator, Action::Decide) => {
+            if target.agency.is_some() && actor.agency_code.as_deref() == target.agency {
+                Allow
+            } else {
+                Forbidden
+            }
+        }
+        (Role::Enterprise, Action::Decide) => {
+            if visible {
+                Forbidden
+            } else {
+                NotFound
+            }
+        }
         _ => Forbidden,
     }
 }
@@ -146,20 +178,39 @@ mod tests {
         let own_pub = Target {
             enterprise_id: Some("E1"),
             published: true,
+            agency: None,
         };
         let own_unpub = Target {
             enterprise_id: Some("E1"),
             published: false,
+            agency: None,
         };
         let other_pub = Target {
             enterprise_id: Some("E2"),
             published: true,
+            agency: None,
         };
         let other_unpub = Target {
             enterprise_id: Some("E2"),
             published: false,
+            agency: None,
         };
         let reference = Target::default();
+        let agri_record = Target {
+            enterprise_id: Some("E2"),
+            published: true,
+            agency: Some("agriculture"),
+        };
+        let own_agri_draft = Target {
+            enterprise_id: Some("E1"),
+            published: false,
+            agency: Some("agriculture"),
+        };
+        let other_agri_draft = Target {
+            enterprise_id: Some("E2"),
+            published: false,
+            agency: Some("agriculture"),
+        };
 
         #[rustfmt::skip]
         let table: Vec<(Option<&Actor>, Action, Target, Decision)> = vec![
@@ -208,6 +259,25 @@ mod tests {
             (Some(&admin), ManageProducts, other_pub, Forbidden),
             (Some(&admin), UpdateEnterprise, other_pub, Forbidden),
             (Some(&admin), VerifyEnterprise, other_unpub, Forbidden),
+            // applications and records: only the responsible agency decides (DESIGN.md §6)
+            (Some(&agri), Decide, agri_record, Allow),
+            (Some(&market), Decide, agri_record, Forbidden),
+            (Some(&admin), Decide, agri_record, Forbidden),
+            (Some(&ent), Decide, own_agri_draft, Forbidden),
+            (Some(&ent), Decide, other_agri_draft, NotFound),
+            (None, Decide, agri_record, Unauthenticated),
+            (Some(&ent), ManageApplication, own_agri_draft, Allow),
+            (Some(&ent), ManageApplication, other_agri_draft, NotFound),
+            (Some(&ent), Read, other_agri_draft, NotFound),
+            (Some(&agri), ManageApplication, own_agri_draft, Forbidden),
+            (Some(&agri), Read, other_agri_draft, Allow),
+            (None, ManageApplication, own_agri_draft, Unauthenticated),
+            (Some(&admin), ReadAudit, reference, Allow),
+            (Some(&market), ReadAudit, reference, Allow),
+            (Some(&ent), ReadAudit, reference, Forbidden),
+            (None, ReadAudit, reference, Unauthenticated),
+            (Some(&admin), VerifyAudit, reference, Allow),
+            (Some(&market), VerifyAudit, reference, Forbidden),
         ];
         for (i, (a, action, target, expected)) in table.into_iter().enumerate() {
             assert_eq!(

@@ -223,4 +223,177 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     audit_log,
     audit_head,
+    application_kinds,
+    certification_bodies,
+    geographical_indications,
+    gi_protected_areas,
+    applications,
+    application_events,
+    objections,
+    certifications,
+    designations,
+    record_status_changes,
 );
+
+diesel::table! {
+    application_kinds (code) {
+        code -> Text,
+        category -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        validity_months -> Nullable<Integer>,
+        accepting_applications -> Bool,
+        public_notice -> Bool,
+        notice_days -> Integer,
+        food_only -> Bool,
+        number_prefix -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    certification_bodies (id) {
+        id -> Text,
+        key -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        abbreviation -> Nullable<Text>,
+        approval_number -> Nullable<Text>,
+        kinds -> Text,
+        website -> Nullable<Text>,
+        source -> Nullable<Text>,
+        confidence -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    geographical_indications (id) {
+        id -> Text,
+        key -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        system -> Text,
+        product_category -> Text,
+        announcement -> Nullable<Text>,
+        defining_standard_code -> Nullable<Text>,
+        source -> Nullable<Text>,
+        confidence -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    gi_protected_areas (gi_id, region_code) {
+        gi_id -> Text,
+        region_code -> Text,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        kind -> Text,
+        enterprise_id -> Text,
+        product_id -> Nullable<Text>,
+        geographical_indication_id -> Nullable<Text>,
+        details -> Text,
+        documents -> Text,
+        state -> Text,
+        agency_code -> Text,
+        assigned_regulator_id -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        notice_ends_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        record_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    application_events (id) {
+        id -> Text,
+        application_id -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_id -> Nullable<Text>,
+        actor_label -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    objections (id) {
+        id -> Text,
+        application_id -> Text,
+        name -> Text,
+        contact -> Text,
+        text -> Text,
+        status -> Text,
+        resolution_reason -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    certifications (id) {
+        id -> Text,
+        application_id -> Nullable<Text>,
+        kind -> Text,
+        enterprise_id -> Text,
+        product_id -> Text,
+        certificate_number -> Text,
+        certification_body_id -> Nullable<Text>,
+        scope -> Text,
+        issued_on -> Date,
+        expires_on -> Date,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    designations (id) {
+        id -> Text,
+        application_id -> Nullable<Text>,
+        kind -> Text,
+        enterprise_id -> Text,
+        product_id -> Nullable<Text>,
+        geographical_indication_id -> Nullable<Text>,
+        number -> Text,
+        granted_year -> Integer,
+        valid_from -> Date,
+        valid_until -> Nullable<Date>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    record_status_changes (id) {
+        id -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        actor_label -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(gi_protected_areas -> geographical_indications (gi_id));
+diesel::joinable!(application_events -> applications (application_id));
+diesel::joinable!(objections -> applications (application_id));
+diesel::joinable!(certifications -> products (product_id));
+diesel::joinable!(certifications -> enterprises (enterprise_id));
+diesel::joinable!(designations -> enterprises (enterprise_id));

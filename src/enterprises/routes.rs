@@ -30,6 +30,7 @@ fn can_read_private(actor: Option<&Actor>, row: &repo::EnterpriseRow) -> bool {
     let target = Target {
         enterprise_id: Some(&row.id),
         published: row.status == "active",
+        agency: None,
     };
     policy::decide(actor, Action::ReadPrivate, target) == policy::Decision::Allow
 }
@@ -129,6 +130,7 @@ pub async fn get_enterprise(
                 Target {
                     enterprise_id: Some(&row.id),
                     published: row.status == "active",
+                    agency: None,
                 },
             )?;
             let private = can_read_private(actor.as_ref(), &row);
@@ -229,6 +231,7 @@ pub async fn verify_enterprise(
                     Target {
                         enterprise_id: Some(&before.id),
                         published: before.status == "active",
+                        agency: None,
                     },
                 )?;
                 if before.status != "pending" {
@@ -356,6 +359,7 @@ pub async fn update_enterprise(
                     Target {
                         enterprise_id: Some(&before.id),
                         published: before.status == "active",
+                        agency: None,
                     },
                 )?;
                 check_if_match(expected, before.version)?;

@@ -29,6 +29,7 @@ pub fn load_checked(
     let target = Target {
         enterprise_id: Some(&row.enterprise_id),
         published: status.as_deref() == Some("active"),
+        agency: None,
     };
     // Existence first: a caller who may not see it must not learn it exists.
     check(actor, Action::Read, target)?;
@@ -194,6 +195,7 @@ pub async fn create_product(
                 let target = Target {
                     enterprise_id: Some(&new.enterprise_id),
                     published: status.as_deref() == Some("active"),
+                    agency: None,
                 };
                 if status.is_none() {
                     return Err(match actor.role {

@@ -1,0 +1,10 @@
+DROP TABLE record_status_changes;
+DROP TABLE designations;
+DROP TABLE certifications;
+DROP TABLE objections;
+DROP TABLE application_events;
+DROP TABLE applications;
+DROP TABLE gi_protected_areas;
+DROP TABLE geographical_indications;
+DROP TABLE certification_bodies;
+DROP TABLE application_kinds;

@@ -1,0 +1,208 @@
+//! Public verification: "is this certificate or designation real, and valid (on that date)?"
+
+use actix_web::{get, web, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::certifications::repo as certs;
+use crate::certifications::routes::parse_date;
+use crate::db::DbConn;
+use crate::designations::repo as designations;
+use crate::error::{ApiError, ApiResult, Errors, Problem};
+use crate::records;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Holder {
+    pub enterprise_id: String,
+    #[schema(example = "柴达木红果枸杞科技有限公司")]
+    pub name: String,
+    #[schema(example = "91632800MA752K3R1C")]
+    pub uscc: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProductRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// The answer about one number.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verification {
+    #[schema(example = "QHMP-2026-0001")]
+    pub number: String,
+    /// `certification` or `designation`.
+    #[schema(example = "designation")]
+    pub record_type: String,
+    #[schema(example = "provincial_famous_brand")]
+    pub kind: String,
+    pub record_id: String,
+    /// Now (or on `at`): `valid`/`active`, `suspended`, `revoked`, `expired`, or `not_yet_valid`.
+    #[schema(example = "active")]
+    pub status: String,
+    /// True when the status is `valid` or `active`.
+    pub valid: bool,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub holder: Holder,
+    pub product: Option<ProductRef>,
+    pub geographical_indication_id: Option<String>,
+    /// The date asked about, when `at` was given.
+    pub at: Option<NaiveDate>,
+    /// When this answer was computed.
+    pub checked_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// Answer for the end of this date (YYYY-MM-DD) from the status history, instead of now.
+    pub at: Option<String>,
+    /// Disambiguates a certificate number used by two kinds.
+    pub kind: Option<String>,
+}
+
+pub fn verify_number(
+    conn: &mut DbConn,
+    number: &str,
+    kind: Option<&str>,
+    at: Option<NaiveDate>,
+) -> ApiResult<Verification> {
+    let today = crate::clock::today();
+    let mut found: Vec<Verification> = Vec::new();
+    for c in certs::find_by_number(conn, number)?
+        .into_iter()
+        .filter(|c| kind.is_none_or(|k| k == c.kind))
+    {
+        let status = match at {
+            Some(d) => records::status_on(
+                &records::history(conn, "certification", &c.id)?,
+                c.issued_on,
+                Some(c.expires_on),
+                d,
+            ),
+            None => records::effective_status(&c.status, Some(c.expires_on), today),
+        };
+        let names = certs::names(
+            conn,
+            std::slice::from_ref(&c.enterprise_id),
+            std::slice::from_ref(&c.product_id),
+        )?;
+        let e = names
+            .enterprise(&c.enterprise_id)
+            .cloned()
+            .unwrap_or_default();
+        found.push(Verification {
+            number: c.certificate_number.clone(),
+            record_type: "certification".into(),
+            kind: c.kind.clone(),
+            record_id: c.id.clone(),
+            valid: status == "valid",
+            status,
+            valid_from: c.issued_on,
+            valid_until: Some(c.expires_on),
+            holder: Holder {
+                enterprise_id: e.0,
+                name: e.1,
+                uscc: e.2,
+            },
+            product: names.product(&c.product_id).map(|name| ProductRef {
+                id: c.product_id.clone(),
+                name,
+            }),
+            geographical_indication_id: None,
+            at,
+            checked_at: chrono::Utc::now(),
+        });
+    }
+    if let Some(d) =
+        designations::find_by_number(conn, number)?.filter(|d| kind.is_none_or(|k| k == d.kind))
+    {
+        let status = match at {
+            Some(date) => records::status_on(
+                &records::history(conn, "designation", &d.id)?,
+                d.valid_from,
+                d.valid_until,
+                date,
+            ),
+            None => records::effective_status(&d.status, d.valid_until, today),
+        };
+        let products: Vec<String> = d.product_id.iter().cloned().collect();
+        let names = certs::names(conn, std::slice::from_ref(&d.enterprise_id), &products)?;
+        let e = names
+            .enterprise(&d.enterprise_id)
+            .cloned()
+            .unwrap_or_default();
+        found.push(Verification {
+            number: d.number.clone(),
+            record_type: "designation".into(),
+            kind: d.kind.clone(),
+            record_id: d.id.clone(),
+            valid: status == "active",
+            status,
+            valid_from: d.valid_from,
+            valid_until: d.valid_until,
+            holder: Holder {
+                enterprise_id: e.0,
+                name: e.1,
+                uscc: e.2,
+            },
+            product: d.product_id.as_deref().and_then(|p| {
+                names.product(p).map(|name| ProductRef {
+                    id: p.to_owned(),
+                    name,
+                })
+            }),
+            geographical_indication_id: d.geographical_indication_id.clone(),
+            at,
+            checked_at: chrono::Utc::now(),
+        });
+    }
+    match found.len() {
+        0 => Err(ApiError::NotFound),
+        1 => Ok(found.remove(0)),
+        _ => Err(ApiError::conflict(
+            "ambiguous_number",
+            format!(
+                "{number} is used by several kinds ({}); pass ?kind=",
+                found
+                    .iter()
+                    .map(|f| f.kind.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/verify/{number}", tag = "verification",
+    params(("number" = String, Path, description = "Certificate or designation number", example = "QHMP-2026-0001"), VerifyQuery),
+    responses(
+        (status = 200, description = "What the register holds for this number, and whether it is valid", body = Verification),
+        (status = 404, description = "No certificate or designation has this number", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The number is used by several kinds: pass `kind`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`at` is not a date", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/verify/{number}")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    q: web::Query<VerifyQuery>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Errors::new();
+    let at = parse_date(&mut errors, "at", q.at.as_deref());
+    errors.finish()?;
+    let number = number.into_inner().trim().to_owned();
+    let kind = q.kind.clone();
+    let v = state
+        .db(move |conn| verify_number(conn, &number, kind.as_deref(), at))
+        .await?;
+    // The answer depends on the time it was asked: never cache it.
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(v))
+}
