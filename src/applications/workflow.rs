@@ -104,7 +104,10 @@ pub fn check_documents(errors: &mut Errors, docs: &mut [DocumentRef]) {
 /// Checks an application against its kind's rules. All problems are reported together (422).
 pub fn validate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) -> ApiResult<()> {
     let mut errors = Errors::new();
-    let details: Value = serde_json::from_str(&app.details).unwrap_or(Value::Null);
+    let details: Value = match serde_json::from_str(&app.details) {
+        Ok(Value::Null) | Err(_) => Value::Object(Default::default()),
+        Ok(v) => v,
+    };
     let product = match &app.product_id {
         Some(p) => match products::find(conn, p)? {
             Some(row) if row.enterprise_id == app.enterprise_id => Some(row),
@@ -358,7 +361,11 @@ pub fn create(
         enterprise_id: new.enterprise_id,
         product_id: new.product_id,
         geographical_indication_id: new.geographical_indication_id,
-        details: new.details.to_string(),
+        details: if new.details.is_null() {
+            "{}".to_owned()
+        } else {
+            new.details.to_string()
+        },
         documents: serde_json::to_string(&new.documents).unwrap_or_else(|_| "[]".into()),
         state: "draft".into(),
         agency_code: agency,
@@ -452,7 +459,7 @@ pub enum Step {
 }
 
 impl Step {
-    fn from_states(self) -> &'static [&'static str] {
+    fn allowed_states(self) -> &'static [&'static str] {
         match self {
             Step::Submit => &["draft", "changes_requested"],
             Step::Withdraw => &["draft", "submitted", "under_review", "changes_requested"],
@@ -494,7 +501,7 @@ pub fn step(
     let before = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
     check(ctx.actor, Action::Read, target(&before))?;
     check(ctx.actor, step.action(), target(&before))?;
-    if !step.from_states().contains(&before.state.as_str()) {
+    if !step.allowed_states().contains(&before.state.as_str()) {
         return Err(ApiError::InvalidState {
             resource: "application",
             state: before.state,

@@ -257,9 +257,16 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
-pub fn settings(url: &str) -> Settings {
+pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
     let url = url.to_owned();
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Settings::from_lookup(move |k| match k {
+        k if extra.iter().any(|(e, _)| e == k) => {
+            extra.iter().find(|(e, _)| e == k).map(|(_, v)| v.clone())
+        }
         "DATABASE_URL" => Some(url.clone()),
         "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
         "REGISTRY_DB_POOL_SIZE" => Some("4".into()),
@@ -347,8 +354,13 @@ pub fn gtin(body12: &str) -> String {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// With settings overridden, e.g. `[("REGISTRY_PUBLIC_NOTICE_DAYS", "0")]`.
+    pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
         let db = TestDb::new(backend);
-        let settings = settings(&db.url);
+        let settings = settings(&db.url, extra);
         let (pool, kind) =
             db::build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
         assert_eq!(kind == BackendKind::Postgres, backend == Backend::Postgres);
@@ -387,6 +399,14 @@ impl TestApp {
                 None,
             );
             add_user(&mut conn, "agri", "regulator", Some("agriculture"), None);
+            add_user(&mut conn, "agri2", "regulator", Some("agriculture"), None);
+            add_user(
+                &mut conn,
+                "halal",
+                "regulator",
+                Some("ethnic_religious_affairs"),
+                None,
+            );
             add_user(&mut conn, "ent_a", "enterprise", None, Some(&ent_a));
             add_user(&mut conn, "ent_b", "enterprise", None, Some(&ent_b));
             add_user(&mut conn, "ent_c", "enterprise", None, Some(&ent_c));
@@ -498,6 +518,36 @@ impl TestApp {
             "ingredients": [{"name": "枸杞", "content_percent": 100}],
             "suitable_for": "一般人群", "is_new_product": false
         })
+    }
+
+    /// Creates a product of enterprise A (food, goji, Haixi county 632822) and returns its id.
+    pub async fn goji_product(&self, token: &str, name: &str) -> String {
+        let mut body = self.product_body(name, None);
+        body["origin_region_code"] = serde_json::json!("632822");
+        let r = self.post("/api/v1/products", Some(token), &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The id of a seeded certification body issuing `kind`.
+    pub async fn body_for(&self, kind: &str) -> String {
+        let r = self
+            .get(&format!("/api/v1/certification-bodies?kind={kind}"), None)
+            .await;
+        r.body["items"][0]["id"]
+            .as_str()
+            .expect("a body for the kind")
+            .to_owned()
+    }
+
+    /// The id of a seeded GI by key.
+    pub fn gi(&self, key: &str) -> String {
+        use registry::db::schema::geographical_indications as g;
+        g::table
+            .filter(g::key.eq(key))
+            .select(g::id)
+            .first(&mut self.conn())
+            .expect("seeded GI")
     }
 
     /// Audit entries for an entity, oldest first.

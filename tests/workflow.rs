@@ -1,0 +1,819 @@
+//! Applications, their review, and the records they create (DESIGN.md §6).
+
+mod common;
+
+use common::{backends, each_backend, TestApp};
+use serde_json::{json, Value};
+
+const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+async fn cert_application(
+    app: &TestApp,
+    token: &str,
+    kind: &str,
+    product: &str,
+    number: &str,
+    issued: &str,
+    expires: &str,
+) -> Value {
+    let body = json!({
+        "kind": kind, "enterprise_id": app.fx.ent_a, "product_id": product,
+        "details": {"certificate_number": number, "certification_body_id": app.body_for(kind).await,
+                    "issued_on": issued, "expires_on": expires, "scope": "枸杞原浆 500 吨/年"},
+        "documents": [{"name": "证书.pdf", "sha256": SHA, "size_bytes": 1024}]
+    });
+    let r = app.post("/api/v1/applications", Some(token), &body).await;
+    r.assert(201);
+    r.body
+}
+
+fn path(app: &Value, step: &str) -> String {
+    format!(
+        "/api/v1/applications/{}/{step}",
+        app["id"].as_str().unwrap()
+    )
+}
+
+#[actix_web::test]
+async fn a_certification_is_applied_for_reviewed_by_its_agency_and_verifiable() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "柴达木枸杞原浆").await;
+        let draft = cert_application(
+            &app,
+            &a,
+            "green_food",
+            &product,
+            "LB-18-2601011234",
+            "2026-01-10",
+            "2029-01-09",
+        )
+        .await;
+        assert_eq!(draft["state"], "draft");
+        assert_eq!(draft["agency_code"], "agriculture");
+        app.post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        // Only the responsible agency reviews; other enterprises and the public never see it.
+        app.post(
+            &path(&draft, "start-review"),
+            Some(&app.token("market").await),
+            &json!({}),
+        )
+        .await
+        .assert(403);
+        app.post(
+            &path(&draft, "start-review"),
+            Some(&app.token("admin").await),
+            &json!({}),
+        )
+        .await
+        .assert(403);
+        let b = app.token("ent_b").await;
+        let app_path = format!("/api/v1/applications/{}", draft["id"].as_str().unwrap());
+        app.get(&app_path, Some(&b)).await.assert(404);
+        app.get(&app_path, None).await.assert(404);
+        app.post(&path(&draft, "start-review"), Some(&b), &json!({}))
+            .await
+            .assert(404);
+        assert!(
+            app.get("/api/v1/applications", Some(&b)).await.body["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        let agri = app.token("agri").await;
+        let r = app
+            .post(&path(&draft, "start-review"), Some(&agri), &json!({}))
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["state"], "under_review");
+        let r = app
+            .post(
+                &path(&draft, "decide"),
+                Some(&agri),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["state"], "approved");
+        let states: Vec<&str> = r.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["to_state"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            states,
+            vec!["draft", "submitted", "under_review", "approved"]
+        );
+        let cert_id = r.body["record_id"].as_str().unwrap();
+        let cert = app
+            .get(&format!("/api/v1/certifications/{cert_id}"), None)
+            .await;
+        cert.assert(200);
+        assert_eq!(cert.body["status"], "valid");
+        assert_eq!(cert.body["history"][0]["to_status"], "valid");
+        let v = app.get("/api/v1/verify/LB-18-2601011234", None).await;
+        v.assert(200);
+        assert_eq!(v.body["kind"], "green_food");
+        assert_eq!(v.body["valid"], true);
+        assert_eq!(v.body["holder"]["name"], "测试甲枸杞有限公司");
+        assert_eq!(v.body["product"]["name"], "柴达木枸杞原浆");
+        assert!(v.body["checked_at"].is_string());
+        app.get("/api/v1/verify/NO-SUCH-NUMBER", None)
+            .await
+            .assert(404);
+        // The applicant sees its application in its list; the approval is audited.
+        assert_eq!(
+            app.get("/api/v1/applications", Some(&a)).await.body["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let actions: Vec<String> = app
+            .audit_for("application", draft["id"].as_str().unwrap())
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                "application.create",
+                "application.submit",
+                "application.start_review",
+                "application.approve"
+            ]
+        );
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn two_regulators_deciding_at_once_exactly_one_wins() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "并发审核产品").await;
+        let draft = cert_application(
+            &app,
+            &a,
+            "organic",
+            &product,
+            "ORG-2026-000001",
+            "2026-03-01",
+            "2027-02-28",
+        )
+        .await;
+        app.post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        let (t1, t2) = (app.token("agri").await, app.token("agri2").await);
+        app.post(&path(&draft, "start-review"), Some(&t1), &json!({}))
+            .await
+            .assert(200);
+        let p = path(&draft, "decide");
+        let (approve, reject) = (
+            json!({"decision": "approve"}),
+            json!({"decision": "reject", "reason": "scope too broad"}),
+        );
+        let (r1, r2) = futures_util::future::join(
+            app.post(&p, Some(&t1), &approve),
+            app.post(&p, Some(&t2), &reject),
+        )
+        .await;
+        let mut codes = vec![r1.status.as_u16(), r2.status.as_u16()];
+        codes.sort();
+        assert_eq!(codes, vec![200, 409], "{} / {}", r1.body, r2.body);
+        let loser = if r1.status.as_u16() == 409 { &r1 } else { &r2 };
+        assert!(["approved", "rejected"].contains(&loser.body["current_state"].as_str().unwrap()));
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn illegal_transitions_are_409_with_the_current_state() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let agri = app.token("agri").await;
+        let product = app.goji_product(&a, "状态机产品").await;
+        let draft = cert_application(
+            &app,
+            &a,
+            "green_food",
+            &product,
+            "LB-18-2601019999",
+            "2026-01-10",
+            "2029-01-09",
+        )
+        .await;
+        let r = app
+            .post(
+                &path(&draft, "decide"),
+                Some(&agri),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        r.assert(409);
+        assert_eq!(r.body["current_state"], "draft");
+        app.post(&path(&draft, "grant"), Some(&agri), &json!({}))
+            .await
+            .assert(409);
+        app.post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        let again = app
+            .post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await;
+        again.assert(409);
+        assert_eq!(again.body["current_state"], "submitted");
+        // Sent back for changes, amended, resubmitted.
+        app.post(&path(&draft, "start-review"), Some(&agri), &json!({}))
+            .await
+            .assert(200);
+        let r = app
+            .post(
+                &path(&draft, "decide"),
+                Some(&agri),
+                &json!({"decision": "request_changes"}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["reason"]);
+        let r = app
+            .post(
+                &path(&draft, "decide"),
+                Some(&agri),
+                &json!({"decision": "request_changes", "reason": "scan illegible"}),
+            )
+            .await;
+        assert_eq!(r.body["state"], "changes_requested");
+        let id = draft["id"].as_str().unwrap();
+        let amended = app
+            .patch(
+                &format!("/api/v1/applications/{id}"),
+                Some(&a),
+                &json!({"documents": [{"name": "清晰版.pdf", "sha256": SHA, "size_bytes": 2048}]}),
+            )
+            .await;
+        amended.assert(200);
+        app.post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        // Withdrawn before a decision; nothing after.
+        app.post(
+            &path(&draft, "withdraw"),
+            Some(&app.token("ent_b").await),
+            &json!({}),
+        )
+        .await
+        .assert(404);
+        let w = app
+            .post(&path(&draft, "withdraw"), Some(&a), &json!({}))
+            .await;
+        assert_eq!(w.body["state"], "withdrawn");
+        app.post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(409);
+        app.post(
+            &path(&draft, "decide"),
+            Some(&agri),
+            &json!({"decision": "maybe"}),
+        )
+        .await
+        .assert(422);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn kind_rules_halal_food_only_validity_and_historical_kinds() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "规则产品").await;
+        // Certificates within the kind's validity, after their issue date.
+        let mut body = json!({
+            "kind": "organic", "enterprise_id": app.fx.ent_a, "product_id": product,
+            "details": {"certificate_number": "ORG-1", "certification_body_id": app.body_for("organic").await,
+                        "issued_on": "2026-01-01", "expires_on": "2027-06-01", "scope": "x"}
+        });
+        let r = app.post("/api/v1/applications", Some(&a), &body).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "beyond_validity");
+        body["details"]["expires_on"] = json!("2025-12-01");
+        let r = app.post("/api/v1/applications", Some(&a), &body).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["field"], "details.expires_on");
+        body["details"]["expires_on"] = json!("not a date");
+        app.post("/api/v1/applications", Some(&a), &body).await.assert(422);
+        // A body that does not issue the kind.
+        body["details"]["expires_on"] = json!("2026-12-31");
+        body["details"]["certification_body_id"] = json!(app.body_for("green_food").await);
+        let r = app.post("/api/v1/applications", Some(&a), &body).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "body_not_for_kind");
+        // Halal is refused outside food.
+        let b = app.token("ent_b").await;
+        let mut carpet = app.product_body("手工藏毯", None);
+        carpet["enterprise_id"] = json!(app.fx.ent_b);
+        carpet["sector"] = json!("light_textile");
+        carpet["category"] = json!("carpet");
+        carpet["origin_region_code"] = json!("630100");
+        let carpet = app.post("/api/v1/products", Some(&b), &carpet).await.body["id"].as_str().unwrap().to_owned();
+        let halal = json!({
+            "kind": "halal", "enterprise_id": app.fx.ent_b, "product_id": carpet,
+            "details": {"certificate_number": "QZ-2026-1", "certification_body_id": app.body_for("halal").await,
+                        "issued_on": "2026-01-01", "expires_on": "2027-01-01", "scope": "x"}
+        });
+        let r = app.post("/api/v1/applications", Some(&b), &halal).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "not_food");
+        // Historical kinds accept nothing; unknown kinds are named.
+        let r = app.post("/api/v1/applications", Some(&a), &json!({"kind": "national_famous_brand", "enterprise_id": app.fx.ent_a, "product_id": product})).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "not_accepting_applications");
+        app.post("/api/v1/applications", Some(&a), &json!({"kind": "nope", "enterprise_id": app.fx.ent_a})).await.assert(422);
+        // Only the enterprise's own users apply.
+        app.post("/api/v1/applications", Some(&b), &json!({"kind": "provincial_famous_brand", "enterprise_id": app.fx.ent_a, "product_id": product})).await.assert(404);
+        app.post("/api/v1/applications", Some(&app.token("agri").await), &json!({"kind": "provincial_famous_brand", "enterprise_id": app.fx.ent_a, "product_id": product})).await.assert(403);
+        let kinds = app.get("/api/v1/application-kinds", None).await;
+        let halal_kind = kinds.body["items"].as_array().unwrap().iter().find(|k| k["code"] == "halal").unwrap().clone();
+        assert_eq!(halal_kind["deciding_agency"], "ethnic_religious_affairs");
+        assert_eq!(halal_kind["food_only"], true);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn an_enterprise_that_is_not_active_cannot_submit() {
+    each_backend(|app: TestApp| async move {
+        let c = app.token("ent_c").await;
+        let mut body = app.product_body("待审企业产品", None);
+        body["enterprise_id"] = json!(app.fx.ent_c);
+        body["origin_region_code"] = json!("630200");
+        let product = app.post("/api/v1/products", Some(&c), &body).await.body["id"].as_str().unwrap().to_owned();
+        let draft = app
+            .post("/api/v1/applications", Some(&c), &json!({"kind": "provincial_famous_brand", "enterprise_id": app.fx.ent_c, "product_id": product, "details": {"summary": "x"}}))
+            .await;
+        draft.assert(201);
+        let r = app.post(&path(&draft.body, "submit"), Some(&c), &json!({})).await;
+        r.assert(409);
+        assert_eq!(r.code(), "enterprise_not_active");
+    })
+    .await;
+}
+
+async fn gi_application(app: &TestApp, token: &str, product: &str) -> Value {
+    let body = json!({"kind": "gi_product", "enterprise_id": app.fx.ent_a, "product_id": product,
+                      "geographical_indication_id": app.gi("qaidam_goji_protected_product"), "details": {"summary": "柴达木产区"}});
+    let r = app.post("/api/v1/applications", Some(token), &body).await;
+    r.assert(201);
+    r.body
+}
+
+#[actix_web::test]
+async fn a_gi_designation_needs_the_origin_inside_the_protected_area() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let mut outside = app.product_body("西宁产枸杞", None);
+        outside["origin_region_code"] = json!("630100");
+        let outside = app.post("/api/v1/products", Some(&a), &outside).await.body["id"].as_str().unwrap().to_owned();
+        let body = json!({"kind": "gi_product", "enterprise_id": app.fx.ent_a, "product_id": outside,
+                          "geographical_indication_id": app.gi("qaidam_goji_protected_product")});
+        let r = app.post("/api/v1/applications", Some(&a), &body).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "origin_outside_protected_area");
+        let mut no_gi = body.clone();
+        no_gi.as_object_mut().unwrap().remove("geographical_indication_id");
+        let r = app.post("/api/v1/applications", Some(&a), &no_gi).await;
+        assert_eq!(r.fields(), vec!["geographical_indication_id"]);
+        // A county of Haixi is inside.
+        let inside = app.goji_product(&a, "德令哈枸杞").await;
+        gi_application(&app, &a, &inside).await;
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn designations_go_through_a_public_notice_and_are_granted_with_a_number() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("REGISTRY_PUBLIC_NOTICE_DAYS", "0")]).await;
+        let a = app.token("ent_a").await;
+        let market = app.token("market").await;
+        let product = app.goji_product(&a, "柴达木枸杞干果").await;
+        let draft = gi_application(&app, &a, &product).await;
+        app.post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        app.post(
+            &path(&draft, "start-review"),
+            Some(&app.token("agri").await),
+            &json!({}),
+        )
+        .await
+        .assert(403);
+        app.post(&path(&draft, "start-review"), Some(&market), &json!({}))
+            .await
+            .assert(200);
+        let r = app
+            .post(
+                &path(&draft, "decide"),
+                Some(&market),
+                &json!({"decision": "approve", "reason": "材料齐全"}),
+            )
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["state"], "in_public_notice");
+        let states: Vec<&str> = r.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["to_state"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            &states[states.len() - 2..],
+            &["approved", "in_public_notice"]
+        );
+        // In public notice the public sees it, without the private details.
+        let public = app
+            .get(
+                &format!("/api/v1/applications/{}", draft["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        public.assert(200);
+        assert!(public.body.get("details").is_none());
+        let g = app
+            .post(&path(&draft, "grant"), Some(&market), &json!({}))
+            .await;
+        g.assert(200);
+        assert_eq!(g.body["state"], "granted");
+        let designation_id = g.body["record_id"].as_str().unwrap().to_owned();
+        let d = app
+            .get(&format!("/api/v1/designations/{designation_id}"), None)
+            .await;
+        d.assert(200);
+        let number = d.body["number"].as_str().unwrap().to_owned();
+        assert!(
+            number.starts_with("QHGI-") && number.ends_with("-0001"),
+            "{number}"
+        );
+        assert_eq!(d.body["status"], "active");
+        assert!(d.body["valid_until"].is_null());
+        // The GI lists its authorised user; verification finds the number.
+        let gi = app
+            .get(
+                &format!(
+                    "/api/v1/geographical-indications/{}",
+                    app.gi("qaidam_goji_protected_product")
+                ),
+                None,
+            )
+            .await;
+        let users = gi.body["authorised_users"].as_array().unwrap();
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0]["designation_number"], number.as_str());
+        assert_eq!(gi.body["protected_area"], json!(["632800"]));
+        let v = app.get(&format!("/api/v1/verify/{number}"), None).await;
+        assert_eq!(v.body["status"], "active");
+        assert_eq!(v.body["holder"]["uscc"].as_str().unwrap().len(), 18);
+        // Listing with filters.
+        let list = app
+            .get(
+                &format!(
+                    "/api/v1/designations?kind=gi_product&geographical_indication_id={}",
+                    app.gi("qaidam_goji_protected_product")
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+        // Revocation: only the responsible agency, with a reason, audited, visible at once.
+        let revoke = format!("/api/v1/designations/{designation_id}/revoke");
+        app.post(
+            &revoke,
+            Some(&app.token("agri").await),
+            &json!({"reason": "x"}),
+        )
+        .await
+        .assert(403);
+        app.post(&revoke, Some(&market), &json!({"reason": ""}))
+            .await
+            .assert(422);
+        let r = app
+            .post(&revoke, Some(&market), &json!({"reason": "产地核查不符"}))
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["status"], "revoked");
+        let entry = app
+            .audit_for("designation", &designation_id)
+            .into_iter()
+            .find(|e| e.action == "designation.revoke")
+            .expect("revocation audited");
+        assert_eq!(entry.reason.as_deref(), Some("产地核查不符"));
+        assert_eq!(entry.actor_label, "regulator:market");
+        assert_eq!(
+            app.get(&format!("/api/v1/verify/{number}"), None)
+                .await
+                .body["status"],
+            "revoked"
+        );
+        assert!(app
+            .get(
+                &format!(
+                    "/api/v1/geographical-indications/{}",
+                    app.gi("qaidam_goji_protected_product")
+                ),
+                None
+            )
+            .await
+            .body["authorised_users"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+        app.post(&revoke, Some(&market), &json!({"reason": "again"}))
+            .await
+            .assert(409);
+    }
+}
+
+#[actix_web::test]
+async fn objections_during_the_notice_block_the_grant_and_an_upheld_one_rejects() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let market = app.token("market").await;
+        let product = app.goji_product(&a, "异议测试枸杞").await;
+        let draft = gi_application(&app, &a, &product).await;
+        app.post(
+            &path(&draft, "objections"),
+            None,
+            &json!({"name": "x", "contact": "y", "text": "z"}),
+        )
+        .await
+        .assert(404);
+        app.post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        app.post(&path(&draft, "start-review"), Some(&market), &json!({}))
+            .await
+            .assert(200);
+        app.post(
+            &path(&draft, "decide"),
+            Some(&market),
+            &json!({"decision": "approve"}),
+        )
+        .await
+        .assert(200);
+        // The default notice is 7 days: no grant before it ends.
+        let early = app
+            .post(&path(&draft, "grant"), Some(&market), &json!({}))
+            .await;
+        early.assert(409);
+        assert_eq!(early.code(), "public_notice_running");
+        let o = app
+            .post(
+                &path(&draft, "objections"),
+                None,
+                &json!({"name": "王某", "contact": "0977-1234567", "text": "产地存疑"}),
+            )
+            .await;
+        o.assert(201);
+        assert!(o.body.get("contact").is_none());
+        app.post(
+            &path(&draft, "objections"),
+            None,
+            &json!({"name": "", "contact": "", "text": ""}),
+        )
+        .await
+        .assert(422);
+        let detail = app
+            .get(
+                &format!("/api/v1/applications/{}", draft["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        assert_eq!(detail.body["objections"][0]["status"], "open");
+        assert!(detail.body["objections"][0].get("contact").is_none());
+        let oid = o.body["id"].as_str().unwrap();
+        let resolve = format!("{}/{oid}/resolve", path(&draft, "objections"));
+        app.post(
+            &resolve,
+            Some(&app.token("agri").await),
+            &json!({"upheld": true, "reason": "x"}),
+        )
+        .await
+        .assert(403);
+        let r = app
+            .post(
+                &resolve,
+                Some(&market),
+                &json!({"upheld": true, "reason": "现场核查属实"}),
+            )
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["state"], "rejected");
+        assert_eq!(r.body["objections"][0]["status"], "upheld");
+        app.post(
+            &resolve,
+            Some(&market),
+            &json!({"upheld": false, "reason": "again"}),
+        )
+        .await
+        .assert(409);
+        app.post(&path(&draft, "grant"), Some(&market), &json!({}))
+            .await
+            .assert(409);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn suspended_revoked_and_expired_certificates_verify_as_such() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let agri = app.token("agri").await;
+        let product = app.goji_product(&a, "状态测试枸杞").await;
+        // An old certificate, expired by the dates alone.
+        let old = cert_application(
+            &app,
+            &a,
+            "green_food",
+            &product,
+            "LB-18-2001010001",
+            "2020-01-01",
+            "2022-12-31",
+        )
+        .await;
+        for (step, who, body) in [
+            ("submit", &a, json!({})),
+            ("start-review", &agri, json!({})),
+            ("decide", &agri, json!({"decision": "approve"})),
+        ] {
+            app.post(&path(&old, step), Some(who), &body)
+                .await
+                .assert(200);
+        }
+        let v = app.get("/api/v1/verify/LB-18-2001010001", None).await;
+        assert_eq!(v.body["status"], "expired");
+        assert_eq!(v.body["valid"], false);
+        // A current one: suspended, reinstated, revoked, each visible at once.
+        let cur = cert_application(
+            &app,
+            &a,
+            "green_food",
+            &product,
+            "LB-18-2601010002",
+            "2026-01-01",
+            "2028-12-31",
+        )
+        .await;
+        let mut approved = Value::Null;
+        for (step, who, body) in [
+            ("submit", &a, json!({})),
+            ("start-review", &agri, json!({})),
+            ("decide", &agri, json!({"decision": "approve"})),
+        ] {
+            approved = app.post(&path(&cur, step), Some(who), &body).await.body;
+        }
+        let cert = approved["record_id"].as_str().unwrap().to_owned();
+        let act = |action: &'static str| format!("/api/v1/certifications/{cert}/{action}");
+        app.post(
+            &act("suspend"),
+            Some(&app.token("halal").await),
+            &json!({"reason": "x"}),
+        )
+        .await
+        .assert(403);
+        app.post(&act("suspend"), Some(&a), &json!({"reason": "x"}))
+            .await
+            .assert(403);
+        app.post(&act("reinstate"), Some(&agri), &json!({"reason": "x"}))
+            .await
+            .assert(409);
+        app.post(
+            &act("suspend"),
+            Some(&agri),
+            &json!({"reason": "抽检不合格"}),
+        )
+        .await
+        .assert(200);
+        assert_eq!(
+            app.get("/api/v1/verify/LB-18-2601010002", None).await.body["status"],
+            "suspended"
+        );
+        app.post(
+            &act("reinstate"),
+            Some(&agri),
+            &json!({"reason": "整改合格"}),
+        )
+        .await
+        .assert(200);
+        assert_eq!(
+            app.get("/api/v1/verify/LB-18-2601010002", None).await.body["status"],
+            "valid"
+        );
+        app.post(
+            &act("revoke"),
+            Some(&agri),
+            &json!({"reason": "伪造检测报告"}),
+        )
+        .await
+        .assert(200);
+        let v = app.get("/api/v1/verify/LB-18-2601010002", None).await;
+        assert_eq!(v.body["status"], "revoked");
+        assert_eq!(v.body["valid"], false);
+        // On a date before it was issued it was not yet valid; the history has every step.
+        let before = app
+            .get("/api/v1/verify/LB-18-2601010002?at=2025-06-01", None)
+            .await;
+        assert_eq!(before.body["status"], "not_yet_valid");
+        app.get("/api/v1/verify/LB-18-2601010002?at=yesterday", None)
+            .await
+            .assert(422);
+        let detail = app
+            .get(&format!("/api/v1/certifications/{cert}"), None)
+            .await;
+        let statuses: Vec<&str> = detail.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["to_status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, vec!["valid", "suspended", "valid", "revoked"]);
+        // Filters derive expiry from the date.
+        let expired = app.get("/api/v1/certifications?status=expired", None).await;
+        assert_eq!(expired.body["items"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            expired.body["items"][0]["certificate_number"],
+            "LB-18-2001010001"
+        );
+        assert!(app
+            .get("/api/v1/certifications?status=valid", None)
+            .await
+            .body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+        let on = app
+            .get(
+                "/api/v1/certifications?valid_on=2021-06-01&kind=green_food",
+                None,
+            )
+            .await;
+        assert_eq!(on.body["items"].as_array().unwrap().len(), 1);
+        app.get("/api/v1/certifications?status=bogus", None)
+            .await
+            .assert(422);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn the_audit_log_is_readable_by_staff_and_its_chain_verifiable_by_admins() {
+    each_backend(|app: TestApp| async move {
+        let admin = app.token("admin").await;
+        let r = app.get("/api/v1/audit-log/verify", Some(&admin)).await;
+        r.assert(200);
+        assert_eq!(r.body["intact"], true);
+        app.get("/api/v1/audit-log/verify", Some(&app.token("market").await))
+            .await
+            .assert(403);
+        app.get("/api/v1/audit-log", Some(&app.token("ent_a").await))
+            .await
+            .assert(403);
+        app.get("/api/v1/audit-log", None).await.assert(401);
+        let page = app
+            .get(
+                &format!(
+                    "/api/v1/audit-log?entity_type=enterprise&entity_id={}",
+                    app.fx.ent_a
+                ),
+                Some(&app.token("market").await),
+            )
+            .await;
+        page.assert(200);
+        assert_eq!(page.body["items"][0]["action"], "enterprise.create");
+        let first = app.get("/api/v1/audit-log?limit=2", Some(&admin)).await;
+        let next = first.body["next_cursor"].as_str().unwrap();
+        let second = app
+            .get(
+                &format!("/api/v1/audit-log?limit=2&cursor={next}"),
+                Some(&admin),
+            )
+            .await;
+        assert!(
+            second.body["items"][0]["seq"].as_i64().unwrap()
+                > first.body["items"][1]["seq"].as_i64().unwrap()
+        );
+        // Deleting an entry breaks the chain at that point.
+        use diesel::prelude::*;
+        use registry::db::schema::audit_log::dsl as a_;
+        diesel::delete(a_::audit_log.filter(a_::seq.eq(3)))
+            .execute(&mut app.conn())
+            .unwrap();
+        let r = app.get("/api/v1/audit-log/verify", Some(&admin)).await;
+        assert_eq!(r.body["intact"], false);
+        assert_eq!(r.body["first_broken_seq"], 3);
+    })
+    .await;
+}
