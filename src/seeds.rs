@@ -668,6 +668,370 @@ pub fn load_demo(conn: &mut DbConn, hashes: &[(String, String)]) -> ApiResult<us
             crate::users::service::create(conn, &ctx, new, hash)?;
             inserted += 1;
         }
+        let applications: i64 = crate::db::schema::applications::table
+            .count()
+            .get_result(conn)?;
+        if applications == 0 {
+            inserted += load_demo_workflow(conn, &ctx)?;
+        }
         Ok(inserted)
     })
+}
+
+/// Applications in every state and the records they produce: valid, expired and suspended
+/// certificates, granted designations, one revoked.
+fn load_demo_workflow(conn: &mut DbConn, audit: &AuditCtx) -> ApiResult<usize> {
+    use crate::applications::workflow::{self, Ctx, NewApplication, Step};
+    use crate::auth::Actor;
+    use crate::db::schema::{
+        certification_bodies as cb, geographical_indications as gi, products as p,
+    };
+    use crate::domain::Role;
+
+    let enterprise = |conn: &mut DbConn, uscc: &str| -> ApiResult<String> {
+        Ok(crate::enterprises::repo::find_by_uscc(conn, uscc)?
+            .ok_or(ApiError::NotFound)?
+            .id)
+    };
+    let product = |conn: &mut DbConn, name: &str| -> ApiResult<String> {
+        Ok(p::table
+            .filter(p::name.eq(name))
+            .select(p::id)
+            .first(conn)?)
+    };
+    let body = |conn: &mut DbConn, key: &str| -> ApiResult<String> {
+        Ok(cb::table
+            .filter(cb::key.eq(key))
+            .select(cb::id)
+            .first(conn)?)
+    };
+    let applicant = |enterprise_id: &str| Actor {
+        user_id: "demo-seed".into(),
+        username: "demo-seed".into(),
+        role: Role::Enterprise,
+        agency_code: None,
+        enterprise_id: Some(enterprise_id.to_owned()),
+    };
+    // The demo regulators act, so reviews are assigned to real accounts.
+    let regulator = |conn: &mut DbConn, username: &str| -> ApiResult<Actor> {
+        let u = crate::users::repo::find_by_username(conn, username)?
+            .ok_or_else(|| ApiError::Internal(format!("demo user {username} missing")))?;
+        Ok(Actor {
+            user_id: u.id,
+            username: u.username,
+            role: Role::Regulator,
+            agency_code: u.agency_code,
+            enterprise_id: None,
+        })
+    };
+    let (agri, market, halal) = (
+        regulator(conn, "agri_regulator")?,
+        regulator(conn, "regulator")?,
+        regulator(conn, "halal_regulator")?,
+    );
+
+    let e1 = enterprise(conn, "91632800MA752K3R1C")?;
+    let e2 = enterprise(conn, "91630100MA754DQ9X1")?;
+    let e4 = enterprise(conn, "91630200MA75BJ6T4E")?;
+    let e6 = enterprise(conn, "91632700MA75D3W8ED")?;
+    let cgfdc = body(conn, "cgfdc")?;
+    let ofdc = body(conn, "ofdc")?;
+    let halal_body = body(conn, "qinghai_ethnic_religious_affairs_commission")?;
+    let goji_gi: String = gi::table
+        .filter(gi::key.eq("qaidam_goji_protected_product"))
+        .select(gi::id)
+        .first(conn)?;
+
+    struct Plan<'a> {
+        enterprise: &'a str,
+        product: &'a str,
+        kind: &'a str,
+        details: serde_json::Value,
+        gi: Option<&'a str>,
+        /// The steps after creation, each with who takes it and the reason.
+        steps: Vec<(Step, &'a Actor, Option<&'a str>)>,
+        notice_days: Option<u32>,
+    }
+    let cert = |number: &str, body: &str, issued: &str, expires: &str, scope: &str| serde_json::json!({"certificate_number": number, "certification_body_id": body, "issued_on": issued, "expires_on": expires, "scope": scope});
+    let a1 = applicant(&e1);
+    let a2 = applicant(&e2);
+    let a4 = applicant(&e4);
+    let a6 = applicant(&e6);
+    let plans = vec![
+        Plan {
+            enterprise: &e1,
+            product: "柴达木枸杞原浆",
+            kind: "green_food",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "LB-18-2401016301A",
+                &cgfdc,
+                "2024-01-15",
+                "2027-01-14",
+                "枸杞原浆 300 吨/年",
+            ),
+            steps: vec![
+                (Step::Submit, &a1, None),
+                (Step::StartReview, &agri, None),
+                (Step::Approve, &agri, Some("材料齐全，现场检查合格")),
+            ],
+        },
+        Plan {
+            enterprise: &e1,
+            product: "柴达木红枸杞干果（特优级）",
+            kind: "green_food",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "LB-18-2005106302A",
+                &cgfdc,
+                "2020-05-10",
+                "2023-05-09",
+                "枸杞干果 800 吨/年",
+            ),
+            steps: vec![
+                (Step::Submit, &a1, None),
+                (Step::StartReview, &agri, None),
+                (Step::Approve, &agri, None),
+            ],
+        },
+        Plan {
+            enterprise: &e1,
+            product: "诺木洪枸杞干果",
+            kind: "organic",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "22726OP2600123",
+                &ofdc,
+                "2026-03-01",
+                "2027-02-28",
+                "有机枸杞干果 120 吨",
+            ),
+            steps: vec![],
+        },
+        Plan {
+            enterprise: &e2,
+            product: "牦牛乳粉",
+            kind: "halal",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "QHQZ-2026-0311",
+                &halal_body,
+                "2026-06-01",
+                "2028-05-31",
+                "牦牛乳粉生产线",
+            ),
+            steps: vec![(Step::Submit, &a2, None)],
+        },
+        Plan {
+            enterprise: &e2,
+            product: "牦牛酸奶",
+            kind: "halal",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "QHQZ-2026-0312",
+                &halal_body,
+                "2026-06-01",
+                "2028-05-31",
+                "酸奶生产线",
+            ),
+            steps: vec![(Step::Submit, &a2, None), (Step::StartReview, &halal, None)],
+        },
+        Plan {
+            enterprise: &e2,
+            product: "牦牛奶酪",
+            kind: "organic",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "22726OP2600456",
+                &ofdc,
+                "2026-04-01",
+                "2027-03-31",
+                "有机牦牛奶酪 20 吨",
+            ),
+            steps: vec![
+                (Step::Submit, &a2, None),
+                (Step::StartReview, &agri, None),
+                (Step::RequestChanges, &agri, Some("请补充有机转换期证明")),
+            ],
+        },
+        Plan {
+            enterprise: &e4,
+            product: "麦浪谷青稞酒（52%vol）",
+            kind: "green_food",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "LB-18-2602016303A",
+                &cgfdc,
+                "2026-02-01",
+                "2029-01-31",
+                "青稞酒 500 千升/年",
+            ),
+            steps: vec![
+                (Step::Submit, &a4, None),
+                (Step::StartReview, &agri, None),
+                (Step::Reject, &agri, Some("绿色食品不含蒸馏酒类")),
+            ],
+        },
+        Plan {
+            enterprise: &e6,
+            product: "牦牛肉干（五香味）",
+            kind: "halal",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "QHQZ-2026-0520",
+                &halal_body,
+                "2026-05-20",
+                "2028-05-19",
+                "牦牛肉干生产线",
+            ),
+            steps: vec![
+                (Step::Submit, &a6, None),
+                (Step::Withdraw, &a6, Some("改为明年申请")),
+            ],
+        },
+        Plan {
+            enterprise: &e2,
+            product: "牦牛乳粉",
+            kind: "green_food",
+            gi: None,
+            notice_days: None,
+            details: cert(
+                "LB-18-2503016304A",
+                &cgfdc,
+                "2025-03-01",
+                "2028-02-28",
+                "牦牛乳粉 200 吨/年",
+            ),
+            steps: vec![
+                (Step::Submit, &a2, None),
+                (Step::StartReview, &agri, None),
+                (Step::Approve, &agri, None),
+            ],
+        },
+        Plan {
+            enterprise: &e1,
+            product: "柴达木枸杞原浆",
+            kind: "provincial_famous_brand",
+            gi: None,
+            notice_days: None,
+            details: serde_json::json!({"summary": "连续三年省级抽检合格，市场占有率居全省前列"}),
+            steps: vec![
+                (Step::Submit, &a1, None),
+                (Step::StartReview, &market, None),
+                (Step::Approve, &market, Some("评审委员会通过")),
+            ],
+        },
+        Plan {
+            enterprise: &e1,
+            product: "柴达木红枸杞干果（特优级）",
+            kind: "gi_product",
+            gi: Some(&goji_gi),
+            notice_days: Some(0),
+            details: serde_json::json!({"summary": "产地位于海西州诺木洪，执行 DB63/T 1759-2019"}),
+            steps: vec![
+                (Step::Submit, &a1, None),
+                (Step::StartReview, &market, None),
+                (Step::Approve, &market, None),
+                (Step::Grant, &market, None),
+            ],
+        },
+        Plan {
+            enterprise: &e6,
+            product: "牦牛肉干（五香味）",
+            kind: "provincial_famous_brand",
+            gi: None,
+            notice_days: Some(0),
+            details: serde_json::json!({"summary": "玉树牦牛肉制品代表品牌"}),
+            steps: vec![
+                (Step::Submit, &a6, None),
+                (Step::StartReview, &market, None),
+                (Step::Approve, &market, None),
+                (Step::Grant, &market, None),
+            ],
+        },
+    ];
+    let mut created = 0;
+    let mut records = Vec::new();
+    for plan in plans {
+        let product_id = product(conn, plan.product)?;
+        let actor = applicant(plan.enterprise);
+        let ctx = Ctx {
+            actor: Some(&actor),
+            audit,
+            notice_days_override: plan.notice_days,
+        };
+        let app = workflow::create(
+            conn,
+            &ctx,
+            NewApplication {
+                kind: plan.kind.into(),
+                enterprise_id: plan.enterprise.into(),
+                product_id: Some(product_id),
+                geographical_indication_id: plan.gi.map(str::to_owned),
+                details: plan.details,
+                documents: Vec::new(),
+            },
+        )?;
+        let mut last = app;
+        for (step, who, reason) in plan.steps {
+            let ctx = Ctx {
+                actor: Some(who),
+                audit,
+                notice_days_override: plan.notice_days,
+            };
+            last = workflow::step(conn, &ctx, &last.id, step, reason)?;
+        }
+        records.push((plan.kind, last.record_id.clone()));
+        created += 1;
+    }
+    // One certificate suspended after a spot check, one designation revoked.
+    let now = crate::clock::now();
+    // The third approved green-food certificate is the dairy's (plans above, in order).
+    let dairy_cert = records
+        .iter()
+        .filter(|(k, r)| *k == "green_food" && r.is_some())
+        .nth(2)
+        .and_then(|(_, r)| r.clone());
+    if let Some(id) = dairy_cert {
+        let row = crate::certifications::repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        crate::certifications::repo::set_status_guarded(conn, &id, row.version, "suspended")?;
+        crate::records::log_status(
+            conn,
+            audit,
+            "certification",
+            &id,
+            Some("valid"),
+            "suspended",
+            Some("2026 年省级抽检蛋白质含量不达标，责令整改"),
+            now,
+        )?;
+    }
+    let revoked = records
+        .iter()
+        .rev()
+        .find(|(k, r)| *k == "provincial_famous_brand" && r.is_some())
+        .and_then(|(_, r)| r.clone());
+    if let Some(id) = revoked {
+        let row = crate::designations::repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        crate::designations::repo::set_status_guarded(conn, &id, row.version, "revoked")?;
+        crate::records::log_status(
+            conn,
+            audit,
+            "designation",
+            &id,
+            Some("active"),
+            "revoked",
+            Some("发生重大质量事故，撤销称号"),
+            now,
+        )?;
+    }
+    Ok(created)
 }

@@ -286,6 +286,45 @@ fn reference_seeds_are_idempotent_and_demo_data_loads_on_every_backend() {
             .load(&mut conn)
             .unwrap();
         assert!(regions.len() >= 4);
+        // Applications in every state, and the records they produced.
+        use registry::db::schema::{applications, certifications, designations};
+        let mut states: Vec<String> = applications::table
+            .select(applications::state)
+            .distinct()
+            .load(&mut conn)
+            .unwrap();
+        states.sort();
+        let mut all: Vec<String> = registry::applications::routes::STATES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        all.sort();
+        assert_eq!(states, all, "{backend:?}");
+        let certs: Vec<(String, chrono::NaiveDate)> = certifications::table
+            .select((certifications::status, certifications::expires_on))
+            .load(&mut conn)
+            .unwrap();
+        let today = registry::clock::today();
+        assert!(
+            certs.iter().any(|(s, e)| s == "valid" && *e >= today),
+            "an active certificate"
+        );
+        assert!(
+            certs.iter().any(|(s, e)| s == "valid" && *e < today),
+            "an expired certificate"
+        );
+        assert!(
+            certs.iter().any(|(s, _)| s == "suspended"),
+            "a suspended certificate"
+        );
+        let des: Vec<String> = designations::table
+            .select(designations::status)
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            des.contains(&"active".to_string()) && des.contains(&"revoked".to_string()),
+            "{des:?}"
+        );
         assert!(registry::audit::verify_chain(&mut conn).unwrap().intact);
     }
 }
