@@ -37,6 +37,12 @@ pub struct Settings {
     /// `REGISTRY_PUBLIC_NOTICE_DAYS`: when set, every designation's public notice lasts this many
     /// days (0 allows an immediate grant); otherwise each kind's own length applies.
     pub public_notice_days: Option<u32>,
+    /// `REGISTRY_PUBLIC_RATE_PER_MIN`: requests per minute per client address without a key.
+    pub public_rate_per_min: u32,
+    /// `REGISTRY_API_KEY_RATE_PER_MIN`: requests per minute per API key.
+    pub api_key_rate_per_min: u32,
+    /// `REGISTRY_LOGIN_RATE_PER_MIN`: sign-in attempts per minute per client address.
+    pub login_rate_per_min: u32,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
 }
@@ -121,6 +127,12 @@ impl Settings {
                 None => None,
                 Some(_) => Some(number(&get, "REGISTRY_PUBLIC_NOTICE_DAYS", 7)? as u32),
             },
+            public_rate_per_min: number(&get, "REGISTRY_PUBLIC_RATE_PER_MIN", 600)?
+                .clamp(1, u32::MAX as u64) as u32,
+            api_key_rate_per_min: number(&get, "REGISTRY_API_KEY_RATE_PER_MIN", 60_000)?
+                .clamp(1, u32::MAX as u64) as u32,
+            login_rate_per_min: number(&get, "REGISTRY_LOGIN_RATE_PER_MIN", 30)?
+                .clamp(1, u32::MAX as u64) as u32,
             generated_jwt_secret,
         })
     }

@@ -68,6 +68,8 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("invalid or expired token")]
     InvalidToken,
+    #[error("unknown or revoked API key")]
+    InvalidApiKey,
     #[error("not allowed")]
     Forbidden,
     #[error("not found")]
@@ -110,6 +112,7 @@ impl ApiError {
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidToken => "invalid_token",
+            Self::InvalidApiKey => "invalid_api_key",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict { code, .. } => code,
@@ -128,6 +131,7 @@ impl ApiError {
             Self::Unauthenticated => "Authentication required",
             Self::InvalidCredentials => "Invalid credentials",
             Self::InvalidToken => "Invalid token",
+            Self::InvalidApiKey => "Invalid API key",
             Self::Forbidden => "Forbidden",
             Self::NotFound => "Not found",
             Self::Conflict { .. } => "Conflict",
@@ -170,9 +174,10 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidToken => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Unauthenticated
+            | Self::InvalidCredentials
+            | Self::InvalidToken
+            | Self::InvalidApiKey => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } | Self::InvalidState { .. } => StatusCode::CONFLICT,

@@ -26,8 +26,11 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     if v == "*" {
         return Ok(None);
     }
-    let v = v.strip_prefix("W/").unwrap_or(v);
-    v.trim_matches('"')
+    let v = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
+    // GET answers carry `"{version}-{content hash}"`; a write is checked against the version.
+    v.split('-')
+        .next()
+        .unwrap_or(v)
         .parse::<i32>()
         .map(Some)
         .map_err(|_| ApiError::PreconditionFailed)
@@ -187,5 +190,9 @@ mod tests {
         assert!(check_if_match(Some(3), 3).is_ok());
         assert!(check_if_match(None, 3).is_ok());
         assert_eq!(etag(7), "\"7\"");
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("If-Match", "\"4-0a1b2c3d\""))
+            .to_http_request();
+        assert_eq!(if_match(&req).unwrap(), Some(4));
     }
 }

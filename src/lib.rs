@@ -1,10 +1,12 @@
 //! Product registry: the Qinghai register of consumer-goods enterprises, products, standards,
 //! certifications and designations. See DESIGN.md in the project's shared folder.
 
+pub mod api_clients;
 pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod certifications;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -15,6 +17,7 @@ pub mod error;
 pub mod gis;
 pub mod health;
 pub mod http;
+pub mod limits;
 pub mod openapi;
 pub mod pagination;
 pub mod products;
@@ -24,5 +27,6 @@ pub mod seeds;
 pub mod standards;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod users;
 pub mod verify;

@@ -3,9 +3,11 @@
 
 use std::net::TcpListener;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::middleware::{self, Next};
+use actix_web::HttpResponse;
 use actix_web::{http::header, web, App, HttpMessage, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -95,7 +97,14 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(designations::routes::revoke_designation)
         .service(gis::routes::list_gis)
         .service(gis::routes::get_gi)
+        .service(verify::verify_batch)
         .service(verify::verify)
+        .service(crate::changes::changes)
+        .service(crate::stats::get_plan_progress)
+        .service(crate::stats::get_summary)
+        .service(crate::api_clients::create_client)
+        .service(crate::api_clients::list_clients)
+        .service(crate::api_clients::revoke_client)
         .service(audit::routes::verify_audit)
         .service(audit::routes::list_audit);
 }
@@ -132,6 +141,80 @@ async fn request_id(
             .insert(header::HeaderName::from_static("x-request-id"), v);
     }
     Ok(res)
+}
+
+/// Validators for reads: every successful `GET` under `/api/v1` gets an `ETag` that changes with
+/// its content (a versioned resource keeps its version in front: `"3-<hash>"`) and
+/// `Cache-Control: no-cache`, so caches may keep a copy but must revalidate it — a revoked
+/// certificate is never served from a stale copy. `If-None-Match` with the current tag gets 304.
+async fn validators(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    use sha2::{Digest, Sha256};
+    let cacheable = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) && req.path().starts_with("/api/v1/");
+    let personal = req.headers().contains_key(header::AUTHORIZATION);
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let res = next.call(req).await?;
+    if !cacheable
+        || res.status() != StatusCode::OK
+        || res.headers().contains_key(header::CACHE_CONTROL)
+    {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let (mut head, body) = {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body();
+        ((status, headers), body)
+    };
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| ApiError::Internal("response body".into()))?;
+    let hash = hex::encode(&Sha256::digest(&bytes)[..8]);
+    let etag = match head.1.get(header::ETAG).and_then(|v| v.to_str().ok()) {
+        Some(v) => format!("\"{}-{hash}\"", v.trim_matches('"')),
+        None => format!("\"{hash}\""),
+    };
+    let cache_control = if personal {
+        "private, no-cache"
+    } else {
+        "public, no-cache"
+    };
+    let matches = if_none_match.is_some_and(|inm| {
+        inm.split(',').any(|t| {
+            let t = t.trim();
+            t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+        })
+    });
+    let mut builder = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::build(head.0)
+    };
+    for (k, v) in head.1.iter() {
+        if k != header::ETAG && k != header::CONTENT_LENGTH {
+            builder.insert_header((k.clone(), v.clone()));
+        }
+    }
+    head.1.clear();
+    builder
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control));
+    let response = if matches {
+        builder.finish()
+    } else {
+        builder.body(bytes)
+    };
+    Ok(ServiceResponse::new(req, response).map_into_boxed_body())
 }
 
 fn query_error(
@@ -172,6 +255,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
+                .wrap(middleware::from_fn(validators))
                 .wrap(middleware::Logger::new(
                     "%a \"%r\" %s %b %Dms %{x-request-id}o",
                 ))
@@ -186,7 +270,11 @@ impl Application {
                 .service(health::readyz)
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
-                .service(web::scope("/api/v1").configure(api_routes))
+                .service(
+                    web::scope("/api/v1")
+                        .wrap(middleware::from_fn(crate::limits::rate_limit))
+                        .configure(api_routes),
+                )
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
                 }))

@@ -17,6 +17,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<Keys>,
     pub login_throttle: Arc<LoginThrottle>,
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 impl AppState {
@@ -28,6 +29,11 @@ impl AppState {
             login_throttle: Arc::new(LoginThrottle::new(
                 settings.login_max_failures,
                 settings.login_window,
+            )),
+            limits: Arc::new(crate::limits::Limits::new(
+                settings.public_rate_per_min,
+                settings.api_key_rate_per_min,
+                settings.login_rate_per_min,
             )),
             settings: Arc::new(settings),
         }

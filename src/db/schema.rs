@@ -233,6 +233,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     certifications,
     designations,
     record_status_changes,
+    api_clients,
 );
 
 diesel::table! {
@@ -388,6 +389,19 @@ diesel::table! {
         actor_id -> Nullable<Text>,
         actor_label -> Text,
         at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        name -> Text,
+        contact -> Text,
+        key_prefix -> Text,
+        key_hash -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 

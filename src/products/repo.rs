@@ -1,7 +1,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{enterprises, product_standards, products, standards};
+use crate::db::schema::{
+    certifications, designations, enterprises, product_standards, products, standards,
+};
 use crate::db::{contains_pattern, lower, region_prefix_pattern, DbConn};
 use crate::enterprises::repo::Visibility;
 use crate::pagination::PageRequest;
@@ -38,6 +40,16 @@ pub struct ProductFilter {
     pub region_code: Option<String>,
     pub q: Option<String>,
     pub is_new_product: Option<bool>,
+    /// Products holding a current (valid, unexpired) certificate of this kind.
+    pub certification_kind: Option<String>,
+    /// Products holding an active, unexpired designation of this kind.
+    pub designation_kind: Option<String>,
+    /// Canonical code of a declared standard.
+    pub standard_code: Option<String>,
+    /// Products authorised to use this GI's mark.
+    pub geographical_indication_id: Option<String>,
+    pub launched_from: Option<NaiveDate>,
+    pub launched_to: Option<NaiveDate>,
 }
 
 pub fn list(
@@ -85,6 +97,55 @@ pub fn list(
                 .escape('\\')
                 .or(lower(products::brand).like(p).escape('\\')),
         );
+    }
+    let today = crate::clock::today();
+    if let Some(k) = &f.certification_kind {
+        let holders = certifications::table
+            .filter(certifications::kind.eq(k.clone()))
+            .filter(certifications::status.eq("valid"))
+            .filter(certifications::expires_on.ge(today))
+            .select(certifications::product_id);
+        q = q.filter(products::id.eq_any(holders));
+    }
+    if let Some(k) = &f.designation_kind {
+        let holders = designations::table
+            .filter(designations::kind.eq(k.clone()))
+            .filter(designations::status.eq("active"))
+            .filter(
+                designations::valid_until
+                    .is_null()
+                    .or(designations::valid_until.ge(today)),
+            )
+            .filter(designations::product_id.is_not_null())
+            .select(designations::product_id.assume_not_null());
+        q = q.filter(products::id.eq_any(holders));
+    }
+    if let Some(g) = &f.geographical_indication_id {
+        let holders = designations::table
+            .filter(designations::geographical_indication_id.eq(g.clone()))
+            .filter(designations::kind.eq("gi_product"))
+            .filter(designations::status.eq("active"))
+            .filter(
+                designations::valid_until
+                    .is_null()
+                    .or(designations::valid_until.ge(today)),
+            )
+            .filter(designations::product_id.is_not_null())
+            .select(designations::product_id.assume_not_null());
+        q = q.filter(products::id.eq_any(holders));
+    }
+    if let Some(code) = &f.standard_code {
+        let declaring = product_standards::table
+            .inner_join(standards::table)
+            .filter(standards::code.eq(code.clone()))
+            .select(product_standards::product_id);
+        q = q.filter(products::id.eq_any(declaring));
+    }
+    if let Some(d) = f.launched_from {
+        q = q.filter(products::launched_on.ge(d));
+    }
+    if let Some(d) = f.launched_to {
+        q = q.filter(products::launched_on.le(d));
     }
     if let Some(after) = &page.after {
         q = q.filter(products::id.gt(after.clone()));

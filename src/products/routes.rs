@@ -49,6 +49,18 @@ pub struct ListProductsQuery {
     pub q: Option<String>,
     /// `true` or `false`.
     pub is_new_product: Option<String>,
+    /// Holding a current certificate of this kind (`green_food`, `organic`, `halal`).
+    pub certification_kind: Option<String>,
+    /// Holding an active designation of this kind (`provincial_famous_brand`, `gi_product` …).
+    pub designation_kind: Option<String>,
+    /// Declaring this standard (any spelling of its code).
+    pub standard_code: Option<String>,
+    /// Authorised to use this geographical indication's mark.
+    pub geographical_indication_id: Option<String>,
+    /// Launched on or after (YYYY-MM-DD).
+    pub launched_from: Option<String>,
+    /// Launched on or before (YYYY-MM-DD).
+    pub launched_to: Option<String>,
     /// Page size, 1-100 (default 20).
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
@@ -95,6 +107,24 @@ pub async fn list_products(
             .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
         is_new_product,
+        certification_kind: q.certification_kind.clone(),
+        designation_kind: q.designation_kind.clone(),
+        standard_code: q
+            .standard_code
+            .as_deref()
+            .and_then(|c| errors.take("standard_code", crate::domain::StandardCode::parse(c)))
+            .map(|c| c.to_string()),
+        geographical_indication_id: q.geographical_indication_id.clone(),
+        launched_from: crate::certifications::routes::parse_date(
+            &mut errors,
+            "launched_from",
+            q.launched_from.as_deref(),
+        ),
+        launched_to: crate::certifications::routes::parse_date(
+            &mut errors,
+            "launched_to",
+            q.launched_to.as_deref(),
+        ),
     };
     errors.finish()?;
     let vis = visibility(caller.actor.as_ref());
@@ -113,7 +143,8 @@ pub async fn list_products(
     get, path = "/api/v1/products/{id}", tag = "products",
     params(("id" = String, Path, description = "Product id")),
     responses(
-        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 200, description = "The product's whole public profile: enterprise, standards executed, current certifications and designations, geographical indications", body = super::profile::ProductProfile, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, description = "Unknown, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))

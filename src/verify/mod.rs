@@ -206,3 +206,94 @@ pub async fn verify(
         .insert_header(("Cache-Control", "no-store"))
         .json(v))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"numbers": ["QHGI-2026-0001", "LB-18-2401016301A", "NO-SUCH"]}))]
+pub struct BatchRequest {
+    /// Up to 100 certificate or designation numbers.
+    pub numbers: Vec<String>,
+    /// Answer for the end of this date instead of now.
+    pub at: Option<String>,
+}
+
+/// One number's answer in a batch: the same as the single endpoint, or why there is none.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchItem {
+    pub number: String,
+    /// 200, 404 or 409, as the single endpoint would answer.
+    #[schema(example = 200)]
+    pub status: u16,
+    pub verification: Option<Verification>,
+    /// The problem code when there is no verification (`not_found`, `ambiguous_number`).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// In the order asked.
+    pub results: Vec<BatchItem>,
+}
+
+pub const MAX_BATCH: usize = 100;
+
+#[utoipa::path(
+    post, path = "/api/v1/verify/batch", tag = "verification",
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "Each number answered as `GET /verify/{number}` would", body = BatchResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than 100 numbers, none, or a bad `at`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[actix_web::post("/verify/batch")]
+pub async fn verify_batch(
+    state: web::Data<AppState>,
+    body: crate::http::Json<BatchRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let mut errors = Errors::new();
+    if b.numbers.is_empty() || b.numbers.len() > MAX_BATCH {
+        errors.push(
+            "numbers",
+            "out_of_range",
+            format!("1 to {MAX_BATCH} numbers"),
+        );
+    }
+    for (i, n) in b.numbers.iter().enumerate() {
+        if n.trim().is_empty() || n.len() > 64 {
+            errors.push(format!("numbers[{i}]"), "invalid_value", "1-64 characters");
+        }
+    }
+    let at = parse_date(&mut errors, "at", b.at.as_deref());
+    errors.finish()?;
+    let results = state
+        .db(move |conn| {
+            let mut out = Vec::with_capacity(b.numbers.len());
+            for n in b.numbers {
+                let number = n.trim().to_owned();
+                out.push(match verify_number(conn, &number, None, at) {
+                    Ok(v) => BatchItem {
+                        number,
+                        status: 200,
+                        verification: Some(v),
+                        error: None,
+                    },
+                    Err(e @ (ApiError::NotFound | ApiError::Conflict { .. })) => {
+                        use actix_web::ResponseError;
+                        BatchItem {
+                            number,
+                            status: e.status_code().as_u16(),
+                            verification: None,
+                            error: Some(e.code().to_owned()),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(BatchResponse { results }))
+}

@@ -272,6 +272,10 @@ pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
         "REGISTRY_DB_POOL_SIZE" => Some("4".into()),
         "REGISTRY_WORKERS" => Some("1".into()),
         "REGISTRY_LOGIN_MAX_FAILURES" => Some("5".into()),
+        // Rate limits have their own test; elsewhere they must not interfere.
+        "REGISTRY_PUBLIC_RATE_PER_MIN"
+        | "REGISTRY_LOGIN_RATE_PER_MIN"
+        | "REGISTRY_API_KEY_RATE_PER_MIN" => Some("1000000".into()),
         _ => None,
     })
     .expect("test settings")

@@ -1,0 +1,180 @@
+//! Rate limits (governor): per client address for the public, per key for registered apps, and
+//! a stricter one on sign-in. Every limited answer says its quota in `X-RateLimit-*` headers;
+//! past it, 429 with `Retry-After`.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, ResponseError};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::{Quota, RateLimiter};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+type Keyed<K> = RateLimiter<
+    K,
+    governor::state::keyed::DefaultKeyedStateStore<K>,
+    DefaultClock,
+    StateInformationMiddleware,
+>;
+
+/// How long a looked-up API key is trusted before it is checked against the database again
+/// (a revocation through this instance takes effect at once).
+const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
+
+pub struct Limits {
+    public: Keyed<IpAddr>,
+    public_per_min: u32,
+    keys: Keyed<String>,
+    key_per_min: u32,
+    login: Keyed<IpAddr>,
+    login_per_min: u32,
+    /// key hash → (client id, or None for an unknown key; when looked up).
+    key_cache: Mutex<std::collections::HashMap<String, (Option<String>, Instant)>>,
+}
+
+fn quota(per_min: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(per_min.max(1)).expect("at least 1"))
+}
+
+impl Limits {
+    pub fn new(public_per_min: u32, key_per_min: u32, login_per_min: u32) -> Self {
+        Self {
+            public: RateLimiter::keyed(quota(public_per_min))
+                .with_middleware::<StateInformationMiddleware>(),
+            public_per_min,
+            keys: RateLimiter::keyed(quota(key_per_min))
+                .with_middleware::<StateInformationMiddleware>(),
+            key_per_min,
+            login: RateLimiter::keyed(quota(login_per_min))
+                .with_middleware::<StateInformationMiddleware>(),
+            login_per_min,
+            key_cache: Mutex::new(Default::default()),
+        }
+    }
+
+    pub fn forget_key(&self, hash: &str) {
+        self.key_cache.lock().expect("key cache").remove(hash);
+    }
+
+    fn cached(&self, hash: &str) -> Option<Option<String>> {
+        let map = self.key_cache.lock().expect("key cache");
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(c, _)| c.clone())
+    }
+
+    fn remember(&self, hash: String, client: Option<String>) {
+        let mut map = self.key_cache.lock().expect("key cache");
+        if map.len() > 10_000 {
+            map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+        }
+        map.insert(hash, (client, Instant::now()));
+    }
+}
+
+/// Outcome of one check: the limit, what remains, or how long to wait.
+struct Verdict {
+    limit: u32,
+    remaining: u32,
+    retry_after: Option<u64>,
+}
+
+fn check<K: std::hash::Hash + Eq + Clone>(limiter: &Keyed<K>, key: &K, limit: u32) -> Verdict {
+    match limiter.check_key(key) {
+        Ok(snapshot) => Verdict {
+            limit,
+            remaining: snapshot.remaining_burst_capacity(),
+            retry_after: None,
+        },
+        Err(not_until) => {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            Verdict {
+                limit,
+                remaining: 0,
+                retry_after: Some(wait.as_secs().max(1)),
+            }
+        }
+    }
+}
+
+fn set_headers(headers: &mut actix_web::http::header::HeaderMap, v: &Verdict) {
+    headers.insert(
+        HeaderName::from_static("x-ratelimit-limit"),
+        HeaderValue::from(v.limit),
+    );
+    headers.insert(
+        HeaderName::from_static("x-ratelimit-remaining"),
+        HeaderValue::from(v.remaining),
+    );
+}
+
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let limits = &state.limits;
+    let api_key = req
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut verdicts = Vec::new();
+    if let Some(key) = api_key {
+        let hash = crate::api_clients::hash_key(key.trim());
+        let client = match limits.cached(&hash) {
+            Some(c) => c,
+            None => {
+                let k = key.trim().to_owned();
+                let c = state
+                    .db(move |conn| Ok(crate::api_clients::find_active_by_key(conn, &k)?))
+                    .await
+                    .map_err(actix_web::Error::from)?;
+                limits.remember(hash, c.clone());
+                c
+            }
+        };
+        let Some(client) = client else {
+            return Ok(req
+                .into_response(ApiError::InvalidApiKey.error_response())
+                .map_into_boxed_body());
+        };
+        verdicts.push(check(&limits.keys, &client, limits.key_per_min));
+    } else {
+        verdicts.push(check(&limits.public, &ip, limits.public_per_min));
+    }
+    if req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/auth/login" {
+        verdicts.push(check(&limits.login, &ip, limits.login_per_min));
+    }
+    // The tightest verdict is the one the client sees.
+    let verdict = verdicts
+        .into_iter()
+        .min_by_key(|v| (v.retry_after.is_none(), v.remaining))
+        .expect("one verdict");
+    if let Some(secs) = verdict.retry_after {
+        let mut resp = ApiError::TooManyRequests {
+            retry_after_secs: secs,
+        }
+        .error_response();
+        set_headers(resp.headers_mut(), &verdict);
+        return Ok(req.into_response(resp).map_into_boxed_body());
+    }
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    set_headers(res.headers_mut(), &verdict);
+    Ok(res)
+}

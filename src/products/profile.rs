@@ -1,0 +1,105 @@
+//! A product's whole public profile in one answer, for apps scanning a label.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::repo::{self, ProductRow};
+use super::service::ProductView;
+use crate::certifications::repo::{self as certs, CertView};
+use crate::db::schema::{certifications, designations, enterprises};
+use crate::db::DbConn;
+use crate::designations::repo::{self as designations_repo, DesignationView};
+use crate::error::{ApiError, ApiResult};
+use crate::gis::repo::{self as gis, GiView};
+use crate::standards::repo::{views as standard_views, StandardView};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnterpriseSummary {
+    pub id: String,
+    #[schema(example = "柴达木红果枸杞科技有限公司")]
+    pub name: String,
+    #[schema(example = "91632800MA752K3R1C")]
+    pub uscc: String,
+    #[schema(example = "632800")]
+    pub region_code: String,
+    #[schema(example = "active")]
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProductProfile {
+    #[serde(flatten)]
+    pub product: ProductView,
+    pub enterprise: EnterpriseSummary,
+    /// The standards it executes.
+    pub standards: Vec<StandardView>,
+    /// Certificates that are valid today.
+    pub certifications: Vec<CertView>,
+    /// Designations that are active today.
+    pub designations: Vec<DesignationView>,
+    /// Geographical indications whose mark it may use.
+    pub geographical_indications: Vec<GiView>,
+}
+
+pub fn build(conn: &mut DbConn, row: ProductRow) -> ApiResult<ProductProfile> {
+    let today = crate::clock::today();
+    let (id, name, uscc, region_code, status): (String, String, String, String, String) =
+        enterprises::table
+            .find(&row.enterprise_id)
+            .select((
+                enterprises::id,
+                enterprises::name,
+                enterprises::uscc,
+                enterprises::region_code,
+                enterprises::status,
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or(ApiError::NotFound)?;
+    let declared: Vec<_> = repo::declared_standards(conn, &row.id)?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    let standards = standard_views(conn, &declared)?;
+    let cert_rows: Vec<certs::CertRow> = certifications::table
+        .filter(certifications::product_id.eq(&row.id))
+        .filter(certifications::status.eq("valid"))
+        .filter(certifications::expires_on.ge(today))
+        .order(certifications::id.asc())
+        .select(certs::CertRow::as_select())
+        .load(conn)?;
+    let des_rows: Vec<designations_repo::DesignationRow> = designations::table
+        .filter(designations::product_id.eq(&row.id))
+        .filter(designations::status.eq("active"))
+        .filter(
+            designations::valid_until
+                .is_null()
+                .or(designations::valid_until.ge(today)),
+        )
+        .order(designations::id.asc())
+        .select(designations_repo::DesignationRow::as_select())
+        .load(conn)?;
+    let gi_ids: Vec<String> = des_rows
+        .iter()
+        .filter_map(|d| d.geographical_indication_id.clone())
+        .collect();
+    let gi_rows: Vec<gis::GiRow> = crate::db::schema::geographical_indications::table
+        .filter(crate::db::schema::geographical_indications::id.eq_any(&gi_ids))
+        .select(gis::GiRow::as_select())
+        .load(conn)?;
+    Ok(ProductProfile {
+        product: ProductView::from(&row),
+        enterprise: EnterpriseSummary {
+            id,
+            name,
+            uscc,
+            region_code,
+            status,
+        },
+        standards,
+        certifications: certs::views(conn, &cert_rows)?,
+        designations: designations_repo::views(conn, &des_rows)?,
+        geographical_indications: gis::views(conn, gi_rows)?,
+    })
+}

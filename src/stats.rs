@@ -1,0 +1,369 @@
+//! The plan's progress and register-wide counts, computed from the register itself.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::schema::{
+    certifications, designations, enterprise_sectors, enterprises, plan_targets, product_standards,
+    products, regions, standards,
+};
+use crate::db::DbConn;
+use crate::error::{ApiResult, Errors, Problem};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TargetProgress {
+    #[schema(example = "new_products")]
+    pub code: String,
+    /// For per-sector targets.
+    #[schema(example = "food")]
+    pub sector: Option<String>,
+    pub description_zh: String,
+    pub description_en: String,
+    /// `count` or `percent`.
+    pub unit: String,
+    #[schema(example = 40)]
+    pub target: i64,
+    /// What the register shows; `null` when the register does not record it.
+    #[schema(example = 12)]
+    pub actual: Option<f64>,
+    /// actual ÷ target.
+    #[schema(example = 0.3)]
+    pub ratio: Option<f64>,
+    /// How `actual` is computed.
+    pub basis: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlanProgress {
+    /// The year whose register activity is counted.
+    #[schema(example = 2020)]
+    pub year: i32,
+    /// The year the targets were set for.
+    #[schema(example = 2020)]
+    pub targets_year: i32,
+    pub items: Vec<TargetProgress>,
+}
+
+fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(year, 1, 1).expect("valid"),
+        NaiveDate::from_ymd_opt(year, 12, 31).expect("valid"),
+    )
+}
+
+/// New products launched in `year` by active enterprises, by sector.
+pub fn new_products(conn: &mut DbConn, year: i32) -> QueryResult<BTreeMap<String, i64>> {
+    let (from, to) = year_bounds(year);
+    let rows: Vec<(String, i64)> = products::table
+        .inner_join(enterprises::table)
+        .filter(enterprises::status.eq("active"))
+        .filter(products::is_new_product.eq(true))
+        .filter(products::launched_on.ge(from))
+        .filter(products::launched_on.le(to))
+        .group_by(products::sector_code)
+        .select((products::sector_code, count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Designations of `kind` granted in `year` and not revoked; for `gi_product`, distinct GIs.
+fn granted(conn: &mut DbConn, kind: &str, year: i32) -> QueryResult<i64> {
+    let q = designations::table
+        .filter(designations::kind.eq(kind))
+        .filter(designations::granted_year.eq(year))
+        .filter(designations::status.ne("revoked"));
+    if kind == "gi_product" {
+        let gis: Vec<Option<String>> = q
+            .select(designations::geographical_indication_id)
+            .distinct()
+            .load(conn)?;
+        Ok(gis.into_iter().flatten().count() as i64)
+    } else {
+        q.count().get_result(conn)
+    }
+}
+
+/// Percent of active enterprises with at least one product declaring a national or industry standard.
+pub fn standard_adoption_percent(conn: &mut DbConn) -> QueryResult<Option<f64>> {
+    let active: i64 = enterprises::table
+        .filter(enterprises::status.eq("active"))
+        .count()
+        .get_result(conn)?;
+    if active == 0 {
+        return Ok(None);
+    }
+    let adopting: Vec<String> = products::table
+        .inner_join(enterprises::table)
+        .inner_join(product_standards::table.inner_join(standards::table))
+        .filter(enterprises::status.eq("active"))
+        .filter(standards::level.eq_any([
+            "national_mandatory",
+            "national_recommended",
+            "national_guidance",
+            "industry",
+        ]))
+        .select(products::enterprise_id)
+        .distinct()
+        .load(conn)?;
+    // Basis points, rounded, then back to a percentage with two decimals.
+    let bp = (adopting.len() as i64 * 10_000 + active / 2) / active;
+    Ok(Some(bp as f64 / 100.0))
+}
+
+pub fn plan_progress(conn: &mut DbConn, year: i32) -> QueryResult<PlanProgress> {
+    let targets: Vec<(i32, String, String, i64, String, String, String)> = plan_targets::table
+        .select((
+            plan_targets::year,
+            plan_targets::code,
+            plan_targets::sector_code,
+            plan_targets::target,
+            plan_targets::unit,
+            plan_targets::description_zh,
+            plan_targets::description_en,
+        ))
+        .order((plan_targets::code.asc(), plan_targets::sector_code.asc()))
+        .load(conn)?;
+    let targets_year = targets.first().map(|t| t.0).unwrap_or(2020);
+    let new = new_products(conn, year)?;
+    let famous = granted(conn, "provincial_famous_brand", year)?;
+    let gi = granted(conn, "gi_product", year)?;
+    let adoption = standard_adoption_percent(conn)?;
+    let items = targets
+        .into_iter()
+        .map(|(_, code, sector, target, unit, zh, en)| {
+            let (actual, basis) = match (code.as_str(), sector.as_str()) {
+                ("new_products", "") => (
+                    Some(new.values().sum::<i64>() as f64),
+                    format!("products flagged new, launched in {year}, of active enterprises"),
+                ),
+                ("new_products", s) => (
+                    Some(*new.get(s).unwrap_or(&0) as f64),
+                    format!("products of the {s} sector flagged new, launched in {year}, of active enterprises"),
+                ),
+                ("new_provincial_famous_brand", _) => {
+                    (Some(famous as f64), format!("provincial famous-brand designations granted in {year}, not revoked"))
+                }
+                ("new_gi_products", _) => {
+                    (Some(gi as f64), format!("geographical indications with a GI-mark designation granted in {year}, not revoked"))
+                }
+                ("standard_adoption_share", _) => (
+                    adoption,
+                    "percent of active enterprises with a product declaring a national or industry standard (today)".to_owned(),
+                ),
+                _ => (None, "not recorded in the register".to_owned()),
+            };
+            let ratio = actual.filter(|_| target > 0).map(|a| ((a / target as f64) * 1000.0).round() / 1000.0);
+            TargetProgress { code, sector: (!sector.is_empty()).then_some(sector), description_zh: zh, description_en: en, unit, target, actual, ratio, basis }
+        })
+        .collect();
+    Ok(PlanProgress {
+        year,
+        targets_year,
+        items,
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgressQuery {
+    /// The year whose register activity is counted (default 2020, the plan's target year).
+    pub year: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/stats/plan-progress", tag = "statistics",
+    params(ProgressQuery),
+    responses((status = 200, body = PlanProgress), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/stats/plan-progress")]
+pub async fn get_plan_progress(
+    state: web::Data<AppState>,
+    q: web::Query<ProgressQuery>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Errors::new();
+    let year = match q.year.as_deref() {
+        None => 2020,
+        Some(y) => y
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))
+            .unwrap_or_else(|| {
+                errors.push("year", "invalid_year", "a year from 2000 to 2100");
+                2020
+            }),
+    };
+    errors.finish()?;
+    let p = state.db(move |conn| Ok(plan_progress(conn, year)?)).await?;
+    Ok(HttpResponse::Ok().json(p))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SectorCount {
+    pub sector: String,
+    pub active_enterprises: i64,
+    pub products: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionCount {
+    /// Prefecture-level code (counties are folded into their prefecture).
+    pub region_code: String,
+    pub name_zh: String,
+    pub active_enterprises: i64,
+    /// Products by origin.
+    pub products: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KindCount {
+    pub kind: String,
+    /// Stored status counts; `expired` is derived from the dates.
+    pub by_status: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Summary {
+    pub by_sector: Vec<SectorCount>,
+    pub by_region: Vec<RegionCount>,
+    pub certifications: Vec<KindCount>,
+    pub designations: Vec<KindCount>,
+}
+
+fn prefecture(code: &str) -> String {
+    format!("{}00", &code[..code.len().min(4)])
+}
+
+pub fn summary(conn: &mut DbConn) -> QueryResult<Summary> {
+    let today = crate::clock::today();
+    let ent_by_sector: Vec<(String, i64)> = enterprise_sectors::table
+        .inner_join(enterprises::table)
+        .filter(enterprises::status.eq("active"))
+        .group_by(enterprise_sectors::sector_code)
+        .select((enterprise_sectors::sector_code, count_star()))
+        .load(conn)?;
+    let prod_by_sector: Vec<(String, i64)> = products::table
+        .inner_join(enterprises::table)
+        .filter(enterprises::status.eq("active"))
+        .group_by(products::sector_code)
+        .select((products::sector_code, count_star()))
+        .load(conn)?;
+    let by_sector = crate::domain::Sector::ALL
+        .iter()
+        .map(|s| SectorCount {
+            sector: s.as_str().to_owned(),
+            active_enterprises: ent_by_sector
+                .iter()
+                .find(|(k, _)| k == s.as_str())
+                .map(|x| x.1)
+                .unwrap_or(0),
+            products: prod_by_sector
+                .iter()
+                .find(|(k, _)| k == s.as_str())
+                .map(|x| x.1)
+                .unwrap_or(0),
+        })
+        .collect();
+    let ent_by_region: Vec<(String, i64)> = enterprises::table
+        .filter(enterprises::status.eq("active"))
+        .group_by(enterprises::region_code)
+        .select((enterprises::region_code, count_star()))
+        .load(conn)?;
+    let prod_by_region: Vec<(String, i64)> = products::table
+        .inner_join(enterprises::table)
+        .filter(enterprises::status.eq("active"))
+        .group_by(products::origin_region_code)
+        .select((products::origin_region_code, count_star()))
+        .load(conn)?;
+    let names: Vec<(String, String)> = regions::table
+        .filter(regions::level.eq_any(["province", "prefecture"]))
+        .filter(regions::alias_of.is_null())
+        .select((regions::code, regions::name_zh))
+        .load(conn)?;
+    let mut folded: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (code, n) in ent_by_region {
+        folded.entry(prefecture(&code)).or_default().0 += n;
+    }
+    for (code, n) in prod_by_region {
+        folded.entry(prefecture(&code)).or_default().1 += n;
+    }
+    let by_region = folded
+        .into_iter()
+        .map(|(code, (e, p))| RegionCount {
+            name_zh: names
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default(),
+            region_code: code,
+            active_enterprises: e,
+            products: p,
+        })
+        .collect();
+    let cert_rows: Vec<(String, String, i64)> = certifications::table
+        .filter(
+            certifications::expires_on
+                .ge(today)
+                .or(certifications::status.ne("valid")),
+        )
+        .group_by((certifications::kind, certifications::status))
+        .select((certifications::kind, certifications::status, count_star()))
+        .load(conn)?;
+    let cert_expired: Vec<(String, i64)> = certifications::table
+        .filter(certifications::expires_on.lt(today))
+        .filter(certifications::status.eq("valid"))
+        .group_by(certifications::kind)
+        .select((certifications::kind, count_star()))
+        .load(conn)?;
+    let des_rows: Vec<(String, String, i64)> = designations::table
+        .filter(
+            designations::valid_until
+                .is_null()
+                .or(designations::valid_until.ge(today))
+                .or(designations::status.ne("active")),
+        )
+        .group_by((designations::kind, designations::status))
+        .select((designations::kind, designations::status, count_star()))
+        .load(conn)?;
+    let des_expired: Vec<(String, i64)> = designations::table
+        .filter(designations::valid_until.lt(today))
+        .filter(designations::status.eq("active"))
+        .group_by(designations::kind)
+        .select((designations::kind, count_star()))
+        .load(conn)?;
+    let fold = |rows: Vec<(String, String, i64)>, expired: Vec<(String, i64)>| {
+        let mut m: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        for (k, s, n) in rows {
+            *m.entry(k).or_default().entry(s).or_default() += n;
+        }
+        for (k, n) in expired {
+            *m.entry(k).or_default().entry("expired".into()).or_default() += n;
+        }
+        m.into_iter()
+            .map(|(kind, by_status)| KindCount { kind, by_status })
+            .collect::<Vec<_>>()
+    };
+    Ok(Summary {
+        by_sector,
+        by_region,
+        certifications: fold(cert_rows, cert_expired),
+        designations: fold(des_rows, des_expired),
+    })
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/stats/summary", tag = "statistics",
+    responses((status = 200, description = "Counts by sector, region and kind", body = Summary))
+)]
+#[get("/stats/summary")]
+pub async fn get_summary(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let s = state.db(|conn| Ok(summary(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
