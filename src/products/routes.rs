@@ -157,10 +157,14 @@ pub async fn get_product(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let actor = caller.actor.clone();
-    let row = state
-        .db(move |conn| load_checked(conn, actor.as_ref(), &id, Action::Read))
+    let profile = state
+        .db(move |conn| {
+            let row = load_checked(conn, actor.as_ref(), &id, Action::Read)?;
+            super::profile::build(conn, row)
+        })
         .await?;
-    Ok(ok_versioned(&ProductView::from(&row), row.version))
+    let v = profile.product.version;
+    Ok(ok_versioned(&profile, v))
 }
 
 #[utoipa::path(
