@@ -28,5 +28,6 @@ pub mod standards;
 pub mod startup;
 pub mod state;
 pub mod stats;
+pub mod synthetic;
 pub mod users;
 pub mod verify;

@@ -131,6 +131,53 @@ pub fn record(conn: &mut DbConn, ctx: &AuditCtx, change: Change<'_>) -> QueryRes
     Ok(row.seq)
 }
 
+/// Appends many entries at once (bulk loads): one head read, chained in memory, inserted in
+/// chunks. Call inside `db::write_tx`.
+pub fn record_many(
+    conn: &mut DbConn,
+    ctx: &AuditCtx,
+    changes: &[(&str, &str, String)],
+    at: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut prev): (i64, String) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?;
+    let mut rows = Vec::with_capacity(changes.len());
+    for (action, entity_type, entity_id) in changes {
+        seq += 1;
+        let mut row = AuditRow {
+            seq,
+            id: uuid::Uuid::now_v7().to_string(),
+            actor_id: ctx.actor_id.clone(),
+            actor_label: ctx.actor_label.clone(),
+            action: (*action).to_owned(),
+            entity_type: (*entity_type).to_owned(),
+            entity_id: entity_id.clone(),
+            before: None,
+            after: None,
+            reason: None,
+            request_id: ctx.request_id.clone(),
+            created_at: at,
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        row.hash = entry_hash(&row);
+        prev = row.hash.clone();
+        rows.push(row);
+    }
+    for chunk in rows.chunks(2000) {
+        crate::insert_batch!(conn, audit_log::table, chunk)?;
+    }
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The result of walking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChainReport {

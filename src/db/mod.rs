@@ -197,3 +197,15 @@ pub fn region_prefix_pattern(code: &str) -> String {
     }
     format!("{c}%")
 }
+
+/// A multi-row `INSERT`. Batch inserts are not part of the common subset `DbConn` offers
+/// (SQLite's batch form is its own), so this matches on the backend explicitly.
+#[macro_export]
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
