@@ -514,6 +514,9 @@ pub fn generate(conn: &mut DbConn, scale: f64, progress: &dyn Fn(&str)) -> ApiRe
         i = end;
         report(&r, "designations", i, n_des);
     }
+    // Bulk loads leave the planner's statistics stale; refresh them once at the end.
+    progress("analyze: refreshing planner statistics");
+    diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;
     Ok(finish(r, started))
 }
 

@@ -411,3 +411,4 @@ diesel::joinable!(objections -> applications (application_id));
 diesel::joinable!(certifications -> products (product_id));
 diesel::joinable!(certifications -> enterprises (enterprise_id));
 diesel::joinable!(designations -> enterprises (enterprise_id));
+diesel::joinable!(designations -> products (product_id));

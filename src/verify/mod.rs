@@ -64,17 +64,33 @@ pub struct VerifyQuery {
     pub kind: Option<String>,
 }
 
+/// What the register holds for a number. Two round trips: certificates and designations, each
+/// joined to its holder and product (this is the hot path of third-party apps).
 pub fn verify_number(
     conn: &mut DbConn,
     number: &str,
     kind: Option<&str>,
     at: Option<NaiveDate>,
 ) -> ApiResult<Verification> {
+    use crate::db::schema::{
+        certifications as c, designations as d, enterprises as e, products as p,
+    };
+    use diesel::prelude::*;
     let today = crate::clock::today();
     let mut found: Vec<Verification> = Vec::new();
-    for c in certs::find_by_number(conn, number)?
+    let certs: Vec<(certs::CertRow, (String, String, String), String)> = c::table
+        .inner_join(e::table)
+        .inner_join(p::table)
+        .filter(c::certificate_number.eq(number))
+        .select((
+            certs::CertRow::as_select(),
+            (e::id, e::name, e::uscc),
+            p::name,
+        ))
+        .load(conn)?;
+    for (c, (eid, ename, uscc), pname) in certs
         .into_iter()
-        .filter(|c| kind.is_none_or(|k| k == c.kind))
+        .filter(|(c, _, _)| kind.is_none_or(|k| k == c.kind))
     {
         let status = match at {
             Some(d) => records::status_on(
@@ -85,15 +101,6 @@ pub fn verify_number(
             ),
             None => records::effective_status(&c.status, Some(c.expires_on), today),
         };
-        let names = certs::names(
-            conn,
-            std::slice::from_ref(&c.enterprise_id),
-            std::slice::from_ref(&c.product_id),
-        )?;
-        let e = names
-            .enterprise(&c.enterprise_id)
-            .cloned()
-            .unwrap_or_default();
         found.push(Verification {
             number: c.certificate_number.clone(),
             record_type: "certification".into(),
@@ -104,21 +111,36 @@ pub fn verify_number(
             valid_from: c.issued_on,
             valid_until: Some(c.expires_on),
             holder: Holder {
-                enterprise_id: e.0,
-                name: e.1,
-                uscc: e.2,
+                enterprise_id: eid,
+                name: ename,
+                uscc,
             },
-            product: names.product(&c.product_id).map(|name| ProductRef {
+            product: Some(ProductRef {
                 id: c.product_id.clone(),
-                name,
+                name: pname,
             }),
             geographical_indication_id: None,
             at,
             checked_at: chrono::Utc::now(),
         });
     }
-    if let Some(d) =
-        designations::find_by_number(conn, number)?.filter(|d| kind.is_none_or(|k| k == d.kind))
+    let des: Option<(
+        designations::DesignationRow,
+        (String, String, String),
+        Option<String>,
+    )> = d::table
+        .inner_join(e::table)
+        .left_join(p::table)
+        .filter(d::number.eq(number))
+        .select((
+            designations::DesignationRow::as_select(),
+            (e::id, e::name, e::uscc),
+            p::name.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    if let Some((d, (eid, ename, uscc), pname)) =
+        des.filter(|(d, _, _)| kind.is_none_or(|k| k == d.kind))
     {
         let status = match at {
             Some(date) => records::status_on(
@@ -129,12 +151,6 @@ pub fn verify_number(
             ),
             None => records::effective_status(&d.status, d.valid_until, today),
         };
-        let products: Vec<String> = d.product_id.iter().cloned().collect();
-        let names = certs::names(conn, std::slice::from_ref(&d.enterprise_id), &products)?;
-        let e = names
-            .enterprise(&d.enterprise_id)
-            .cloned()
-            .unwrap_or_default();
         found.push(Verification {
             number: d.number.clone(),
             record_type: "designation".into(),
@@ -145,16 +161,15 @@ pub fn verify_number(
             valid_from: d.valid_from,
             valid_until: d.valid_until,
             holder: Holder {
-                enterprise_id: e.0,
-                name: e.1,
-                uscc: e.2,
+                enterprise_id: eid,
+                name: ename,
+                uscc,
             },
-            product: d.product_id.as_deref().and_then(|p| {
-                names.product(p).map(|name| ProductRef {
-                    id: p.to_owned(),
-                    name,
-                })
-            }),
+            product: d
+                .product_id
+                .clone()
+                .zip(pname)
+                .map(|(id, name)| ProductRef { id, name }),
             geographical_indication_id: d.geographical_indication_id.clone(),
             at,
             checked_at: chrono::Utc::now(),

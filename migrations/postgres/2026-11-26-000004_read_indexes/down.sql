@@ -1,0 +1,3 @@
+DROP INDEX certifications_kind;
+DROP INDEX designations_kind;
+DROP INDEX designations_product;
