@@ -64,6 +64,11 @@ pub struct VerifyQuery {
     pub kind: Option<String>,
 }
 
+/// A certificate with its holder (id, name, USCC) and product name.
+type CertHit = (certs::CertRow, (String, String, String), String);
+/// A designation with its holder and, when it names one, its product's name.
+type DesignationHit = (designations::DesignationRow, (String, String, String), Option<String>);
+
 /// What the register holds for a number. Two round trips: certificates and designations, each
 /// joined to its holder and product (this is the hot path of third-party apps).
 pub fn verify_number(
@@ -78,7 +83,7 @@ pub fn verify_number(
     use diesel::prelude::*;
     let today = crate::clock::today();
     let mut found: Vec<Verification> = Vec::new();
-    let certs: Vec<(certs::CertRow, (String, String, String), String)> = c::table
+    let certs: Vec<CertHit> = c::table
         .inner_join(e::table)
         .inner_join(p::table)
         .filter(c::certificate_number.eq(number))
@@ -124,11 +129,7 @@ pub fn verify_number(
             checked_at: chrono::Utc::now(),
         });
     }
-    let des: Option<(
-        designations::DesignationRow,
-        (String, String, String),
-        Option<String>,
-    )> = d::table
+    let des: Option<DesignationHit> = d::table
         .inner_join(e::table)
         .left_join(p::table)
         .filter(d::number.eq(number))
