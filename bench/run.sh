@@ -34,7 +34,7 @@ esac
 export JWT_SECRET="bench-secret-bench-secret-bench-secret-0000"
 export REGISTRY_ENV=development RUST_LOG=warn
 # The benchmark's API key gets a quota far above what the machine can serve.
-export REGISTRY_API_KEY_RATE_PER_MIN=1000000000 REGISTRY_DB_POOL_SIZE="${POOL:-16}" REGISTRY_WORKERS="${WORKERS:-2}"
+export REGISTRY_API_KEY_RATE_PER_MIN=1000000000 REGISTRY_DB_POOL_SIZE="${POOL:-8}" REGISTRY_WORKERS="${WORKERS:-2}"
 
 $bin migrate >/dev/null
 if ! $bin seed --synthetic "$SCALE" 2>bench/generate.log | tee -a bench/generate.log; then
@@ -76,7 +76,7 @@ run() { # name script [env]
   eval "${name//-/_}_rps=$(echo "$out" | sed -E 's/.*rps=([0-9.]+).*/\1/')"
 }
 
-echo "backend=$backend scale=$SCALE duration=${DURATION}s connections=$CONNECTIONS workers=${WORKERS:-2} pool=${POOL:-16}"
+echo "backend=$backend scale=$SCALE duration=${DURATION}s connections=$CONNECTIONS workers=${WORKERS:-2} pool=${POOL:-8}"
 run verify verify.lua
 run by-gtin gtin.lua
 BENCH_SEARCH=filter run search-filtered search.lua

@@ -42,7 +42,13 @@ pub fn prepare_database(
 
 /// The API routes under `/api/v1`.
 pub fn api_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(auth::routes::login)
+    // The router tries patterns in order: the hot public reads of third-party apps come first.
+    cfg.service(verify::verify_batch)
+        .service(verify::verify)
+        .service(products::routes::get_product_by_gtin)
+        .service(products::routes::list_products)
+        .service(products::routes::get_product)
+        .service(auth::routes::login)
         .service(auth::routes::refresh)
         .service(auth::routes::logout)
         .service(auth::routes::me)
@@ -63,10 +69,6 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(enterprises::routes::get_enterprise)
         .service(enterprises::routes::verify_enterprise)
         .service(enterprises::routes::update_enterprise)
-        // by-gtin before {id}: both match /products/x/y shapes differently, but keep the specific first.
-        .service(products::routes::get_product_by_gtin)
-        .service(products::routes::list_products)
-        .service(products::routes::get_product)
         .service(products::routes::create_product)
         .service(products::routes::update_product)
         .service(products::standards_routes::list_declared)
@@ -97,8 +99,6 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(designations::routes::revoke_designation)
         .service(gis::routes::list_gis)
         .service(gis::routes::get_gi)
-        .service(verify::verify_batch)
-        .service(verify::verify)
         .service(crate::changes::changes)
         .service(crate::stats::get_plan_progress)
         .service(crate::stats::get_summary)

@@ -67,7 +67,11 @@ pub struct VerifyQuery {
 /// A certificate with its holder (id, name, USCC) and product name.
 type CertHit = (certs::CertRow, (String, String, String), String);
 /// A designation with its holder and, when it names one, its product's name.
-type DesignationHit = (designations::DesignationRow, (String, String, String), Option<String>);
+type DesignationHit = (
+    designations::DesignationRow,
+    (String, String, String),
+    Option<String>,
+);
 
 /// What the register holds for a number. Two round trips: certificates and designations, each
 /// joined to its holder and product (this is the hot path of third-party apps).
