@@ -18,6 +18,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub login_throttle: Arc<LoginThrottle>,
     pub limits: Arc<crate::limits::Limits>,
+    pub verify_cache: Arc<crate::verify::Cache>,
 }
 
 impl AppState {
@@ -35,6 +36,7 @@ impl AppState {
                 settings.api_key_rate_per_min,
                 settings.login_rate_per_min,
             )),
+            verify_cache: Arc::new(crate::verify::Cache::new(settings.verify_cache_size)),
             settings: Arc::new(settings),
         }
     }

@@ -64,6 +64,58 @@ pub struct VerifyQuery {
     pub kind: Option<String>,
 }
 
+/// Verification answers in memory, stamped with the write generation read before the database
+/// was asked: an entry is served only while no write has ended since, so a revocation made
+/// through this process is never answered from a stale entry once its request has returned.
+pub struct Cache {
+    capacity: usize,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (u64, Verification)>>,
+}
+
+impl Cache {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Default::default(),
+        }
+    }
+
+    fn generation() -> u64 {
+        crate::db::WRITE_GENERATION.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Answers from memory, or through `load` (which is then remembered).
+    pub fn get_or_load(
+        &self,
+        key: String,
+        load: impl FnOnce() -> ApiResult<Verification>,
+    ) -> ApiResult<Verification> {
+        if self.capacity == 0 {
+            return load();
+        }
+        let generation = Self::generation();
+        if let Some((g, v)) = self.entries.lock().expect("verify cache").get(&key) {
+            if *g == generation {
+                let mut v = v.clone();
+                v.checked_at = chrono::Utc::now();
+                return Ok(v);
+            }
+        }
+        let v = load()?;
+        let mut map = self.entries.lock().expect("verify cache");
+        if map.len() >= self.capacity {
+            // Stale entries go first; if all are fresh, start over (cheap, and rare).
+            let current = Self::generation();
+            map.retain(|_, (g, _)| *g == current);
+            if map.len() >= self.capacity {
+                map.clear();
+            }
+        }
+        map.insert(key, (generation, v.clone()));
+        Ok(v)
+    }
+}
+
 /// A certificate with its holder (id, name, USCC) and product name.
 type CertHit = (certs::CertRow, (String, String, String), String);
 /// A designation with its holder and, when it names one, its product's name.
@@ -218,10 +270,18 @@ pub async fn verify(
     errors.finish()?;
     let number = number.into_inner().trim().to_owned();
     let kind = q.kind.clone();
+    let cache = state.verify_cache.clone();
     let v = state
-        .db(move |conn| verify_number(conn, &number, kind.as_deref(), at))
+        .db(move |conn| match at {
+            // Answers about a past date come from the history; only "now" is cached.
+            Some(_) => verify_number(conn, &number, kind.as_deref(), at),
+            None => {
+                let key = format!("{number}\u{0}{}", kind.as_deref().unwrap_or(""));
+                cache.get_or_load(key, || verify_number(conn, &number, kind.as_deref(), None))
+            }
+        })
         .await?;
-    // The answer depends on the time it was asked: never cache it.
+    // The answer says when it was given: HTTP caches must not keep it.
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(v))
@@ -286,12 +346,19 @@ pub async fn verify_batch(
     }
     let at = parse_date(&mut errors, "at", b.at.as_deref());
     errors.finish()?;
+    let cache = state.verify_cache.clone();
     let results = state
         .db(move |conn| {
             let mut out = Vec::with_capacity(b.numbers.len());
             for n in b.numbers {
                 let number = n.trim().to_owned();
-                out.push(match verify_number(conn, &number, None, at) {
+                let answer = match at {
+                    Some(_) => verify_number(conn, &number, None, at),
+                    None => cache.get_or_load(format!("{number}\u{0}"), || {
+                        verify_number(conn, &number, None, None)
+                    }),
+                };
+                out.push(match answer {
                     Ok(v) => BatchItem {
                         number,
                         status: 200,
@@ -316,4 +383,52 @@ pub async fn verify_batch(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(BatchResponse { results }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn sample() -> Verification {
+        Verification {
+            number: "N".into(),
+            record_type: "certification".into(),
+            kind: "organic".into(),
+            record_id: "r".into(),
+            status: "valid".into(),
+            valid: true,
+            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            valid_until: None,
+            holder: Holder {
+                enterprise_id: "e".into(),
+                name: "n".into(),
+                uscc: "u".into(),
+            },
+            product: None,
+            geographical_indication_id: None,
+            at: None,
+            checked_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_cache_serves_until_any_write_ends() {
+        let cache = Cache::new(10);
+        let loads = Cell::new(0);
+        let load = || {
+            loads.set(loads.get() + 1);
+            Ok(sample())
+        };
+        cache.get_or_load("N".into(), load).unwrap();
+        cache.get_or_load("N".into(), load).unwrap();
+        assert_eq!(loads.get(), 1, "second answer from memory");
+        crate::db::WRITE_GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        cache.get_or_load("N".into(), load).unwrap();
+        assert_eq!(loads.get(), 2, "a write invalidates");
+        let off = Cache::new(0);
+        off.get_or_load("N".into(), load).unwrap();
+        off.get_or_load("N".into(), load).unwrap();
+        assert_eq!(loads.get(), 4, "size 0 is off");
+    }
 }
