@@ -63,18 +63,20 @@ pub fn list(
         .order(products::id.asc())
         .limit(page.fetch())
         .into_boxed();
-    let active = enterprises::table
-        .filter(enterprises::status.eq("active"))
-        .select(enterprises::id);
+    // A correlated EXISTS (not IN): both planners can then walk the id order and stop at the
+    // page size, instead of collecting every row of every active enterprise first.
+    let active = || {
+        diesel::dsl::exists(
+            enterprises::table
+                .filter(enterprises::id.eq(products::enterprise_id))
+                .filter(enterprises::status.eq("active")),
+        )
+    };
     match vis {
         Visibility::All => {}
-        Visibility::Active => q = q.filter(products::enterprise_id.eq_any(active)),
+        Visibility::Active => q = q.filter(active()),
         Visibility::ActiveOr(own) => {
-            q = q.filter(
-                products::enterprise_id
-                    .eq_any(active)
-                    .or(products::enterprise_id.eq(own.clone())),
-            )
+            q = q.filter(active().or(products::enterprise_id.eq(own.clone())))
         }
     }
     if let Some(e) = &f.enterprise_id {
