@@ -2,17 +2,8 @@
 
 mod common;
 
-use common::{each_backend, uscc, TestApp};
+use common::{each_backend, ids, uscc, TestApp};
 use serde_json::json;
-
-fn ids(body: &serde_json::Value) -> Vec<String> {
-    body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[actix_web::test]
 async fn the_public_sees_active_enterprises_without_private_fields() {

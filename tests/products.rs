@@ -2,17 +2,8 @@
 
 mod common;
 
-use common::{each_backend, gtin, TestApp};
+use common::{each_backend, gtin, ids, TestApp};
 use serde_json::json;
-
-fn ids(body: &serde_json::Value) -> Vec<String> {
-    body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[actix_web::test]
 async fn an_enterprise_registers_its_own_products_only() {

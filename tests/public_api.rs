@@ -3,17 +3,8 @@
 
 mod common;
 
-use common::{backends, each_backend, gtin, TestApp};
+use common::{backends, each_backend, gtin, ids, TestApp};
 use serde_json::{json, Value};
-
-fn ids(body: &Value) -> Vec<String> {
-    body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 /// Takes an application of enterprise A through to its record; returns the record id.
 async fn certify(app: &TestApp, a: &str, product: &str, kind: &str, number: &str) -> String {

@@ -560,6 +560,16 @@ impl TestApp {
     }
 }
 
+/// The ids of a list page's items, in order.
+pub fn ids(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 pub struct Resp {
     pub status: StatusCode,
     pub headers: actix_web::http::header::HeaderMap,
