@@ -43,9 +43,9 @@ pub struct Settings {
     pub api_key_rate_per_min: u32,
     /// `REGISTRY_LOGIN_RATE_PER_MIN`: sign-in attempts per minute per client address.
     pub login_rate_per_min: u32,
-    /// `REGISTRY_VERIFY_CACHE_SIZE`: verification answers kept in memory (0, the default, turns
-    /// the cache off). Exact for one instance: every write in this process invalidates it before
-    /// it answers. With several instances sharing a database, leave it at 0.
+    /// `REGISTRY_VERIFY_CACHE_SIZE`: verification answers kept in memory (0 turns the cache off).
+    /// Exact with any number of instances: an entry is served only while the audit chain's head
+    /// (advanced by every committed write) is where it was when the entry was loaded.
     pub verify_cache_size: usize,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
@@ -137,7 +137,7 @@ impl Settings {
                 .clamp(1, u32::MAX as u64) as u32,
             login_rate_per_min: number(&get, "REGISTRY_LOGIN_RATE_PER_MIN", 30)?
                 .clamp(1, u32::MAX as u64) as u32,
-            verify_cache_size: number(&get, "REGISTRY_VERIFY_CACHE_SIZE", 0)? as usize,
+            verify_cache_size: number(&get, "REGISTRY_VERIFY_CACHE_SIZE", 100_000)? as usize,
             generated_jwt_secret,
         })
     }

@@ -131,6 +131,15 @@ pub fn record(conn: &mut DbConn, ctx: &AuditCtx, change: Change<'_>) -> QueryRes
     Ok(row.seq)
 }
 
+/// The sequence number of the newest audit entry. Every committed write advances it, on every
+/// instance, so it is an exact generation for caches.
+pub fn head_seq(conn: &mut DbConn) -> QueryResult<i64> {
+    audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select(audit_head::seq)
+        .first(conn)
+}
+
 /// Appends many entries at once (bulk loads): one head read, chained in memory, inserted in
 /// chunks. Call inside `db::write_tx`.
 pub fn record_many(

@@ -151,10 +151,6 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbSetupError> {
     done.map_err(|e| DbSetupError::Migration(e.to_string()))
 }
 
-/// Bumped after every write transaction ends: anything cached from the database under an older
-/// value may be stale. Process-wide; conservative (any write invalidates every cached read).
-pub static WRITE_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 /// Every mutation runs here. The first statement writes the audit head row, which (a) takes
 /// SQLite's write lock before anything is read, so a later write cannot fail on a stale WAL
 /// snapshot, and (b) on PostgreSQL row-locks the head, so audit entries get one total order.
@@ -164,15 +160,12 @@ where
     E: From<diesel::result::Error>,
 {
     use schema::audit_head::dsl as h;
-    let result = conn.transaction(|conn| {
+    conn.transaction(|conn| {
         diesel::update(h::audit_head.filter(h::id.eq(1)))
             .set(h::locked_at.eq(crate::clock::now()))
             .execute(conn)?;
         f(conn)
-    });
-    // After the commit (or rollback) and before the caller answers anyone.
-    WRITE_GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    result
+    })
 }
 
 diesel::define_sql_function! {

@@ -64,12 +64,13 @@ pub struct VerifyQuery {
     pub kind: Option<String>,
 }
 
-/// Verification answers in memory, stamped with the write generation read before the database
-/// was asked: an entry is served only while no write has ended since, so a revocation made
-/// through this process is never answered from a stale entry once its request has returned.
+/// Verification answers in memory, as JSON without `checked_at`, stamped with the audit chain's
+/// head sequence read before the database was asked. Every committed write, by any instance,
+/// advances that sequence, so an entry is served only while nothing at all has changed since it
+/// was loaded: a revoked certificate is never answered from memory once the revocation committed.
 pub struct Cache {
     capacity: usize,
-    entries: std::sync::Mutex<std::collections::HashMap<String, (u64, Verification)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, std::sync::Arc<str>)>>,
 }
 
 impl Cache {
@@ -80,39 +81,47 @@ impl Cache {
         }
     }
 
-    fn generation() -> u64 {
-        crate::db::WRITE_GENERATION.load(std::sync::atomic::Ordering::SeqCst)
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
     }
 
-    /// Answers from memory, or through `load` (which is then remembered).
+    /// The answer for `key` as of `generation`, from memory or through `load`.
     pub fn get_or_load(
         &self,
-        key: String,
+        key: &str,
+        generation: i64,
         load: impl FnOnce() -> ApiResult<Verification>,
-    ) -> ApiResult<Verification> {
-        if self.capacity == 0 {
-            return load();
-        }
-        let generation = Self::generation();
-        if let Some((g, v)) = self.entries.lock().expect("verify cache").get(&key) {
+    ) -> ApiResult<std::sync::Arc<str>> {
+        if let Some((g, json)) = self.entries.lock().expect("verify cache").get(key) {
             if *g == generation {
-                let mut v = v.clone();
-                v.checked_at = chrono::Utc::now();
-                return Ok(v);
+                return Ok(json.clone());
             }
         }
-        let v = load()?;
+        let mut value =
+            serde_json::to_value(load()?).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Some(o) = value.as_object_mut() {
+            o.remove("checked_at");
+        }
+        let json: std::sync::Arc<str> = value.to_string().into();
         let mut map = self.entries.lock().expect("verify cache");
         if map.len() >= self.capacity {
-            // Stale entries go first; if all are fresh, start over (cheap, and rare).
-            let current = Self::generation();
-            map.retain(|_, (g, _)| *g == current);
+            // Entries of older generations go first; if all are current, start over (rare).
+            map.retain(|_, (g, _)| *g == generation);
             if map.len() >= self.capacity {
                 map.clear();
             }
         }
-        map.insert(key, (generation, v.clone()));
-        Ok(v)
+        map.insert(key.to_owned(), (generation, json.clone()));
+        Ok(json)
+    }
+}
+
+/// Adds the time of the answer to a cached body (a JSON object without `checked_at`).
+fn with_checked_at(json: &str) -> String {
+    let now = serde_json::to_string(&chrono::Utc::now()).unwrap_or_default();
+    match json.strip_suffix('}') {
+        Some(body) if body.len() > 1 => format!("{body},\"checked_at\":{now}}}"),
+        _ => json.to_owned(),
     }
 }
 
@@ -271,20 +280,26 @@ pub async fn verify(
     let number = number.into_inner().trim().to_owned();
     let kind = q.kind.clone();
     let cache = state.verify_cache.clone();
-    let v = state
-        .db(move |conn| match at {
-            // Answers about a past date come from the history; only "now" is cached.
-            Some(_) => verify_number(conn, &number, kind.as_deref(), at),
-            None => {
-                let key = format!("{number}\u{0}{}", kind.as_deref().unwrap_or(""));
-                cache.get_or_load(key, || verify_number(conn, &number, kind.as_deref(), None))
+    let body = state
+        .db(move |conn| {
+            if at.is_some() || !cache.enabled() {
+                // Answers about a past date come from the history; they are not cached.
+                let v = verify_number(conn, &number, kind.as_deref(), at)?;
+                return serde_json::to_string(&v).map_err(|e| ApiError::Internal(e.to_string()));
             }
+            let generation = crate::audit::head_seq(conn)?;
+            let key = format!("{number}\u{0}{}", kind.as_deref().unwrap_or(""));
+            let json = cache.get_or_load(&key, generation, || {
+                verify_number(conn, &number, kind.as_deref(), None)
+            })?;
+            Ok(with_checked_at(&json))
         })
         .await?;
     // The answer says when it was given: HTTP caches must not keep it.
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(v))
+        .content_type("application/json")
+        .body(body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -346,18 +361,12 @@ pub async fn verify_batch(
     }
     let at = parse_date(&mut errors, "at", b.at.as_deref());
     errors.finish()?;
-    let cache = state.verify_cache.clone();
     let results = state
         .db(move |conn| {
             let mut out = Vec::with_capacity(b.numbers.len());
             for n in b.numbers {
                 let number = n.trim().to_owned();
-                let answer = match at {
-                    Some(_) => verify_number(conn, &number, None, at),
-                    None => cache.get_or_load(format!("{number}\u{0}"), || {
-                        verify_number(conn, &number, None, None)
-                    }),
-                };
+                let answer = verify_number(conn, &number, None, at);
                 out.push(match answer {
                     Ok(v) => BatchItem {
                         number,
@@ -413,22 +422,27 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_serves_until_any_write_ends() {
+    fn the_cache_serves_only_the_generation_it_loaded() {
         let cache = Cache::new(10);
         let loads = Cell::new(0);
         let load = || {
             loads.set(loads.get() + 1);
             Ok(sample())
         };
-        cache.get_or_load("N".into(), load).unwrap();
-        cache.get_or_load("N".into(), load).unwrap();
+        let first = cache.get_or_load("N", 7, load).unwrap();
+        cache.get_or_load("N", 7, load).unwrap();
         assert_eq!(loads.get(), 1, "second answer from memory");
-        crate::db::WRITE_GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        cache.get_or_load("N".into(), load).unwrap();
-        assert_eq!(loads.get(), 2, "a write invalidates");
-        let off = Cache::new(0);
-        off.get_or_load("N".into(), load).unwrap();
-        off.get_or_load("N".into(), load).unwrap();
-        assert_eq!(loads.get(), 4, "size 0 is off");
+        cache.get_or_load("N", 8, load).unwrap();
+        assert_eq!(
+            loads.get(),
+            2,
+            "a write anywhere (a new generation) invalidates"
+        );
+        assert!(!first.contains("checked_at"));
+        let body = with_checked_at(&first);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["number"], "N");
+        assert!(v["checked_at"].is_string());
+        assert!(!Cache::new(0).enabled());
     }
 }
