@@ -824,16 +824,33 @@ async fn a_revocation_through_one_instance_is_never_answered_stale_by_another() 
         let a = app.token("ent_a").await;
         let agri = app.token("agri").await;
         let product = app.goji_product(&a, "多实例枸杞").await;
-        let draft = cert_application(&app, &a, "green_food", &product, "LB-18-2601014444", "2026-01-01", "2028-12-31").await;
+        let draft = cert_application(
+            &app,
+            &a,
+            "green_food",
+            &product,
+            "LB-18-2601014444",
+            "2026-01-01",
+            "2028-12-31",
+        )
+        .await;
         let mut approved = Value::Null;
-        for (step, who, body) in [("submit", &a, json!({})), ("start-review", &agri, json!({})), ("decide", &agri, json!({"decision": "approve"}))] {
+        for (step, who, body) in [
+            ("submit", &a, json!({})),
+            ("start-review", &agri, json!({})),
+            ("decide", &agri, json!({"decision": "approve"})),
+        ] {
             approved = app.post(&path(&draft, step), Some(who), &body).await.body;
         }
         let other = app.second_instance();
         let ask = |base: String| {
             let client = app.client.clone();
             async move {
-                let mut r = client.get(format!("{base}/api/v1/verify/LB-18-2601014444")).send().await.unwrap();
+                let mut r = client
+                    .get(format!("{base}/api/v1/verify/LB-18-2601014444"))
+                    .send()
+                    .await
+                    .unwrap();
                 let v: Value = r.json().await.unwrap();
                 v["status"].as_str().unwrap().to_owned()
             }
@@ -843,7 +860,13 @@ async fn a_revocation_through_one_instance_is_never_answered_stale_by_another() 
         assert_eq!(ask(other.clone()).await, "valid");
         // …the first revokes…
         let cert = approved["record_id"].as_str().unwrap();
-        app.post(&format!("/api/v1/certifications/{cert}/revoke"), Some(&agri), &json!({"reason": "伪造"})).await.assert(200);
+        app.post(
+            &format!("/api/v1/certifications/{cert}/revoke"),
+            Some(&agri),
+            &json!({"reason": "伪造"}),
+        )
+        .await
+        .assert(200);
         // …and the second never answers from its stale entry.
         assert_eq!(ask(other.clone()).await, "revoked");
         assert_eq!(ask(app.base.clone()).await, "revoked");

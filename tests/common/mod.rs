@@ -441,7 +441,8 @@ impl TestApp {
     /// returns its base URL.
     pub fn second_instance(&self) -> String {
         let settings = settings(&self.db.url, &[]);
-        let (pool, kind) = db::build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
+        let (pool, kind) =
+            db::build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::start(AppState::new(pool, kind, settings), listener).expect("start");
         actix_web::rt::spawn(app.server);
