@@ -35,7 +35,7 @@ esac
 export JWT_SECRET="bench-secret-bench-secret-bench-secret-0000"
 export REGISTRY_ENV=development RUST_LOG=warn
 # The benchmark's API key gets a quota far above what the machine can serve.
-export REGISTRY_API_KEY_RATE_PER_MIN=1000000000 REGISTRY_DB_POOL_SIZE="${POOL:-8}" REGISTRY_WORKERS="${WORKERS:-2}"
+export REGISTRY_API_KEY_RATE_PER_MIN=1000000000 REGISTRY_DB_POOL_SIZE="${POOL:-16}" REGISTRY_WORKERS="${WORKERS:-2}"
 export REGISTRY_VERIFY_CACHE_SIZE="${VERIFY_CACHE:-100000}"
 
 $bin migrate >/dev/null
@@ -78,7 +78,7 @@ run() { # name script [env]
   eval "${name//-/_}_rps=$(echo "$out" | sed -E 's/.*rps=([0-9.]+).*/\1/')"
 }
 
-echo "backend=$backend scale=$SCALE duration=${DURATION}s connections=$CONNECTIONS workers=${WORKERS:-2} pool=${POOL:-8} verify_cache=$REGISTRY_VERIFY_CACHE_SIZE"
+echo "backend=$backend scale=$SCALE duration=${DURATION}s connections=$CONNECTIONS workers=${WORKERS:-2} pool=${POOL:-16} verify_cache=$REGISTRY_VERIFY_CACHE_SIZE"
 if [ "$REGISTRY_VERIFY_CACHE_SIZE" != 0 ]; then
   run verify-warmup verify.lua   # fills the cache; reported, not compared
 fi
