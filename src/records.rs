@@ -168,6 +168,62 @@ impl RecordAction {
     }
 }
 
+/// What a regulator's action needs to know about a certificate or designation.
+pub struct ActionTarget<'a> {
+    /// `certification` or `designation`.
+    pub record_type: &'a str,
+    /// The stored status while in force: `valid` or `active`.
+    pub live: &'a str,
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub enterprise_id: &'a str,
+    pub status: &'a str,
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// Suspends, reinstates or revokes a record: only a regulator of the agency responsible for its
+/// kind may; the transition must fit the current status; `set_status` writes the new status
+/// guarded by the version read (0 rows: someone else won). Call inside `write_tx`.
+pub fn apply_action(
+    conn: &mut DbConn,
+    actor: &crate::auth::Actor,
+    ctx: &AuditCtx,
+    t: ActionTarget<'_>,
+    action: RecordAction,
+    reason: &str,
+    set_status: impl FnOnce(&mut DbConn, &'static str) -> QueryResult<usize>,
+) -> ApiResult<()> {
+    use crate::auth::{check, Action, Target};
+    let agency = crate::applications::kinds::deciding_agency(conn, t.kind)?;
+    let ent_status = crate::products::repo::enterprise_status(conn, t.enterprise_id)?;
+    let target = Target {
+        enterprise_id: Some(t.enterprise_id),
+        published: ent_status.as_deref() == Some("active"),
+        agency: agency.as_deref(),
+    };
+    check(Some(actor), Action::Read, target)?;
+    check(Some(actor), Action::Decide, target)?;
+    let effective = effective_status(t.status, t.valid_until, crate::clock::today());
+    let next = action.next(t.status, &effective, t.live)?;
+    if set_status(conn, next)? == 0 {
+        return Err(ApiError::conflict(
+            "concurrent_update",
+            format!("the {} changed meanwhile; reload and retry", t.record_type),
+        ));
+    }
+    log_status(
+        conn,
+        ctx,
+        t.record_type,
+        t.id,
+        Some(t.status),
+        next,
+        Some(reason),
+        crate::clock::now(),
+    )?;
+    Ok(())
+}
+
 /// The body of suspend / reinstate / revoke.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"reason": "failed the 2026 provincial spot check (batch 17)"}))]

@@ -4,7 +4,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::repo::{self, CertDetail, CertFilter, CertView, CertificationBody};
-use crate::applications::kinds;
 use crate::auth::{check, Action, Caller, Target};
 use crate::db::write_tx;
 use crate::domain;
@@ -163,37 +162,22 @@ async fn act(
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                let agency = kinds::deciding_agency(conn, &row.kind)?;
-                let ent_status =
-                    crate::products::repo::enterprise_status(conn, &row.enterprise_id)?;
-                let target = Target {
-                    enterprise_id: Some(&row.enterprise_id),
-                    published: ent_status.as_deref() == Some("active"),
-                    agency: agency.as_deref(),
-                };
-                check(Some(&actor), Action::Read, target)?;
-                check(Some(&actor), Action::Decide, target)?;
-                let effective = records::effective_status(
-                    &row.status,
-                    Some(row.expires_on),
-                    crate::clock::today(),
-                );
-                let next = action.next(&row.status, &effective, "valid")?;
-                if repo::set_status_guarded(conn, &row.id, row.version, next)? == 0 {
-                    return Err(ApiError::conflict(
-                        "concurrent_update",
-                        "the certificate changed meanwhile; reload and retry",
-                    ));
-                }
-                records::log_status(
+                records::apply_action(
                     conn,
+                    &actor,
                     &ctx,
-                    "certification",
-                    &row.id,
-                    Some(&row.status),
-                    next,
-                    Some(&reason),
-                    crate::clock::now(),
+                    records::ActionTarget {
+                        record_type: "certification",
+                        live: "valid",
+                        id: &row.id,
+                        kind: &row.kind,
+                        enterprise_id: &row.enterprise_id,
+                        status: &row.status,
+                        valid_until: Some(row.expires_on),
+                    },
+                    action,
+                    &reason,
+                    |conn, next| repo::set_status_guarded(conn, &row.id, row.version, next),
                 )?;
                 let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 let history = records::history(conn, "certification", &row.id)?

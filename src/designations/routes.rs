@@ -3,7 +3,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::repo::{self, DesignationDetail, DesignationFilter, DesignationView};
-use crate::applications::kinds;
 use crate::auth::{check, Action, Caller, Target};
 use crate::certifications::routes::{parse_date, parse_status};
 use crate::db::write_tx;
@@ -139,34 +138,22 @@ async fn act(
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                let agency = kinds::deciding_agency(conn, &row.kind)?;
-                let ent_status =
-                    crate::products::repo::enterprise_status(conn, &row.enterprise_id)?;
-                let target = Target {
-                    enterprise_id: Some(&row.enterprise_id),
-                    published: ent_status.as_deref() == Some("active"),
-                    agency: agency.as_deref(),
-                };
-                check(Some(&actor), Action::Read, target)?;
-                check(Some(&actor), Action::Decide, target)?;
-                let effective =
-                    records::effective_status(&row.status, row.valid_until, crate::clock::today());
-                let next = action.next(&row.status, &effective, "active")?;
-                if repo::set_status_guarded(conn, &row.id, row.version, next)? == 0 {
-                    return Err(ApiError::conflict(
-                        "concurrent_update",
-                        "the designation changed meanwhile; reload and retry",
-                    ));
-                }
-                records::log_status(
+                records::apply_action(
                     conn,
+                    &actor,
                     &ctx,
-                    "designation",
-                    &row.id,
-                    Some(&row.status),
-                    next,
-                    Some(&reason),
-                    crate::clock::now(),
+                    records::ActionTarget {
+                        record_type: "designation",
+                        live: "active",
+                        id: &row.id,
+                        kind: &row.kind,
+                        enterprise_id: &row.enterprise_id,
+                        status: &row.status,
+                        valid_until: row.valid_until,
+                    },
+                    action,
+                    &reason,
+                    |conn, next| repo::set_status_guarded(conn, &row.id, row.version, next),
                 )?;
                 let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 let history = records::history(conn, "designation", &row.id)?
