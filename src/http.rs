@@ -7,7 +7,9 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{ApiError, FieldError};
+use chrono::NaiveDate;
+
+use crate::error::{ApiError, Errors, FieldError};
 
 /// The strong validator of a versioned resource.
 pub fn etag(version: i32) -> String {
@@ -110,35 +112,63 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let msg = inner.to_string();
-                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-                    // serde names a missing field in its message, not in the path.
-                    let (field, code) = match msg.strip_prefix("missing field `") {
-                        Some(rest) => {
-                            let name = rest.trim_end_matches('`');
-                            let field = if path == "." {
-                                name.to_owned()
-                            } else {
-                                format!("{path}.{name}")
-                            };
-                            (field, "required")
-                        }
-                        None => (
-                            if path == "." { "body".to_owned() } else { path },
-                            "invalid_type",
-                        ),
-                    };
-                    Err(ApiError::Validation(vec![FieldError::new(
-                        field, code, msg,
-                    )]))
-                }
-                _ => Err(ApiError::BadRequest(format!("malformed JSON: {inner}"))),
-            }
+        Err(err) => Err(json_error(err, None)),
+    }
+}
+
+/// Deserialises a JSON value held inside a body (an application's `details`), naming a failing
+/// field under `prefix` (`details.issued_on`).
+pub fn parse_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| json_error(e, Some(prefix)))
+}
+
+/// A serde error as the API states it: a data error names the field (422), anything else is
+/// malformed JSON (400).
+fn json_error(
+    err: serde_path_to_error::Error<serde_json::Error>,
+    prefix: Option<&str>,
+) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    if inner.classify() != serde_json::error::Category::Data {
+        return ApiError::BadRequest(format!("malformed JSON: {inner}"));
+    }
+    let msg = inner.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+    let under = |rest: &str| match (prefix, rest) {
+        (None, "") => "body".to_owned(),
+        (None, r) => r.to_owned(),
+        (Some(p), "") => p.to_owned(),
+        (Some(p), r) => format!("{p}.{r}"),
+    };
+    let path = if path == "." { String::new() } else { path };
+    // serde names a missing field in its message, not in the path.
+    let (field, code) = match msg.strip_prefix("missing field `") {
+        Some(rest) => {
+            let name = rest.split('`').next().unwrap_or("");
+            let rel = if path.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            };
+            (under(&rel), "required")
+        }
+        None => (under(&path), "invalid_type"),
+    };
+    ApiError::Validation(vec![FieldError::new(field, code, msg)])
+}
+
+/// A `YYYY-MM-DD` query parameter; a bad one is pushed to `errors` under `field`.
+pub fn parse_date(errors: &mut Errors, field: &str, v: Option<&str>) -> Option<NaiveDate> {
+    let v = v?.trim();
+    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(field, "invalid_date", "a date as YYYY-MM-DD");
+            None
         }
     }
 }

@@ -19,8 +19,8 @@ use crate::error::{ApiError, FieldError};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
-    applications, audit, auth, certifications, designations, enterprises, gis, health, products,
-    reference, seeds, standards, users, verify,
+    api_clients, applications, audit, enterprises, gis, health, products, records, reference,
+    seeds, sessions, standards, users, verify,
 };
 
 /// Opens the pool, migrates, and loads the reference data (idempotent).
@@ -48,11 +48,11 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(products::routes::get_product_by_gtin)
         .service(products::routes::list_products)
         .service(products::routes::get_product)
-        .service(auth::routes::login)
-        .service(auth::routes::refresh)
-        .service(auth::routes::logout)
-        .service(auth::routes::me)
-        .service(auth::routes::register)
+        .service(sessions::login)
+        .service(sessions::refresh)
+        .service(sessions::logout)
+        .service(sessions::me)
+        .service(enterprises::registration::register)
         .service(users::routes::create_user)
         .service(users::routes::list_users)
         .service(users::routes::get_user)
@@ -74,7 +74,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(products::standards_routes::list_declared)
         .service(products::standards_routes::declare)
         .service(products::standards_routes::undeclare)
-        .service(applications::kinds::list_kinds)
+        .service(reference::kinds::list_kinds)
         .service(applications::routes::create_application)
         .service(applications::routes::list_applications)
         .service(applications::routes::get_application)
@@ -86,17 +86,17 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(applications::routes::grant_application)
         .service(applications::routes::file_objection)
         .service(applications::routes::resolve_objection)
-        .service(certifications::routes::list_bodies)
-        .service(certifications::routes::list_certifications)
-        .service(certifications::routes::get_certification)
-        .service(certifications::routes::suspend_certification)
-        .service(certifications::routes::reinstate_certification)
-        .service(certifications::routes::revoke_certification)
-        .service(designations::routes::list_designations)
-        .service(designations::routes::get_designation)
-        .service(designations::routes::suspend_designation)
-        .service(designations::routes::reinstate_designation)
-        .service(designations::routes::revoke_designation)
+        .service(records::routes::list_bodies)
+        .service(records::routes::list_certifications)
+        .service(records::routes::get_certification)
+        .service(records::routes::suspend_certification)
+        .service(records::routes::reinstate_certification)
+        .service(records::routes::revoke_certification)
+        .service(records::routes::list_designations)
+        .service(records::routes::get_designation)
+        .service(records::routes::suspend_designation)
+        .service(records::routes::reinstate_designation)
+        .service(records::routes::revoke_designation)
         .service(gis::routes::list_gis)
         .service(gis::routes::get_gi)
         .service(crate::changes::changes)
@@ -248,11 +248,25 @@ impl Application {
     pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let workers = state.settings.workers.max(1);
+        let settings = &state.settings;
+        let limits = web::Data::new(api_clients::limits::Limits::new(
+            settings.public_rate_per_min,
+            settings.api_key_rate_per_min,
+            settings.login_rate_per_min,
+        ));
+        let verify_cache = web::Data::new(verify::Cache::new(settings.verify_cache_size));
+        // The caller extractor (core) reads the token keys and the pool without knowing AppState.
+        let keys = web::Data::from(state.keys.clone());
+        let pool = web::Data::new(state.pool.clone());
         let data = web::Data::new(state);
         let spec = ApiDoc::openapi();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(limits.clone())
+                .app_data(verify_cache.clone())
+                .app_data(keys.clone())
+                .app_data(pool.clone())
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .wrap(middleware::from_fn(validators))
@@ -272,7 +286,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .service(
                     web::scope("/api/v1")
-                        .wrap(middleware::from_fn(crate::limits::rate_limit))
+                        .wrap(middleware::from_fn(api_clients::limits::rate_limit))
                         .configure(api_routes),
                 )
                 .default_service(web::to(|| async {

@@ -1,4 +1,6 @@
-//! What every handler shares: the pool, settings, token keys, throttles.
+//! What every handler shares: the pool, settings, token keys and the login throttle. Features
+//! keep their own shared parts (rate limits, caches) as app data of their own, so this core
+//! module imports no feature.
 
 use std::sync::Arc;
 
@@ -17,8 +19,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<Keys>,
     pub login_throttle: Arc<LoginThrottle>,
-    pub limits: Arc<crate::limits::Limits>,
-    pub verify_cache: Arc<crate::verify::Cache>,
 }
 
 impl AppState {
@@ -31,12 +31,6 @@ impl AppState {
                 settings.login_max_failures,
                 settings.login_window,
             )),
-            limits: Arc::new(crate::limits::Limits::new(
-                settings.public_rate_per_min,
-                settings.api_key_rate_per_min,
-                settings.login_rate_per_min,
-            )),
-            verify_cache: Arc::new(crate::verify::Cache::new(settings.verify_cache_size)),
             settings: Arc::new(settings),
         }
     }

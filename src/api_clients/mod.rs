@@ -8,7 +8,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::{self, Change};
+pub mod limits;
+
+use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{check, Action, Caller, Target};
 use crate::db::schema::api_clients;
 use crate::db::{write_tx, DbConn};
@@ -133,7 +135,7 @@ pub async fn create_client(
         created_at: crate::clock::now(),
         revoked_at: None,
     };
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let r = row.clone();
     state
         .db(move |conn| {
@@ -234,6 +236,7 @@ pub async fn list_clients(
 #[delete("/api-clients/{id}")]
 pub async fn revoke_client(
     state: web::Data<AppState>,
+    limits: web::Data<limits::Limits>,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
@@ -242,7 +245,7 @@ pub async fn revoke_client(
         Action::ManageUsers,
         Target::default(),
     )?;
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let hash = state
         .db(move |conn| {
@@ -273,6 +276,6 @@ pub async fn revoke_client(
             })
         })
         .await?;
-    state.limits.forget_key(&hash);
+    limits.forget_key(&hash);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,9 +1,11 @@
-//! Applications for certifications and designations, and the review workflow:
-//! `draft → submitted → under_review → approved | rejected | changes_requested`,
-//! `changes_requested → submitted`, `withdrawn`; designations with a public notice go
-//! `approved → in_public_notice → granted`.
+//! Applications for certifications and designations, and their review. The states and who may
+//! move an application between them are one table (`machine`); `workflow` takes the steps,
+//! `rules` checks an application against its kind, `objections` handles the public notice.
 
-pub mod kinds;
+pub mod machine;
+pub mod objections;
 pub mod repo;
 pub mod routes;
+pub mod rules;
+pub mod views;
 pub mod workflow;

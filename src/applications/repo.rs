@@ -3,8 +3,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::policy::Visibility;
 use crate::db::schema::{application_events, applications, objections};
 use crate::db::DbConn;
+use crate::domain::{Agency, ApplicationKind, ApplicationState, ObjectionStatus};
 use crate::pagination::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -13,14 +15,14 @@ use crate::pagination::PageRequest;
 #[diesel(treat_none_as_null = true)]
 pub struct ApplicationRow {
     pub id: String,
-    pub kind: String,
+    pub kind: ApplicationKind,
     pub enterprise_id: String,
     pub product_id: Option<String>,
     pub geographical_indication_id: Option<String>,
     pub details: String,
     pub documents: String,
-    pub state: String,
-    pub agency_code: String,
+    pub state: ApplicationState,
+    pub agency_code: Agency,
     pub assigned_regulator_id: Option<String>,
     pub decision_reason: Option<String>,
     pub notice_ends_at: Option<NaiveDateTime>,
@@ -32,28 +34,17 @@ pub struct ApplicationRow {
     pub version: i32,
 }
 
-/// Which applications a caller may list.
-#[derive(Debug, Clone)]
-pub enum AppVisibility {
-    /// Regulators and admins.
-    All,
-    /// An enterprise's users: its own, plus those in public notice (公示 is public).
-    OwnOrNotice(String),
-    /// The public: those in public notice.
-    Notice,
-}
-
 #[derive(Debug, Default, Clone)]
 pub struct AppFilter {
-    pub kind: Option<String>,
-    pub state: Option<String>,
+    pub kind: Option<ApplicationKind>,
+    pub state: Option<ApplicationState>,
     pub enterprise_id: Option<String>,
-    pub agency: Option<String>,
+    pub agency: Option<Agency>,
 }
 
 pub fn list(
     conn: &mut DbConn,
-    vis: &AppVisibility,
+    vis: &Visibility,
     f: &AppFilter,
     page: &PageRequest,
 ) -> QueryResult<Vec<ApplicationRow>> {
@@ -63,27 +54,29 @@ pub fn list(
         .limit(page.fetch())
         .into_boxed();
     match vis {
-        AppVisibility::All => {}
-        AppVisibility::Notice => q = q.filter(applications::state.eq("in_public_notice")),
-        AppVisibility::OwnOrNotice(own) => {
+        Visibility::All => {}
+        Visibility::Public => {
+            q = q.filter(applications::state.eq(ApplicationState::InPublicNotice))
+        }
+        Visibility::PublicOr(own) => {
             q = q.filter(
                 applications::enterprise_id
                     .eq(own.clone())
-                    .or(applications::state.eq("in_public_notice")),
+                    .or(applications::state.eq(ApplicationState::InPublicNotice)),
             )
         }
     }
-    if let Some(k) = &f.kind {
-        q = q.filter(applications::kind.eq(k.clone()));
+    if let Some(k) = f.kind {
+        q = q.filter(applications::kind.eq(k));
     }
-    if let Some(s) = &f.state {
-        q = q.filter(applications::state.eq(s.clone()));
+    if let Some(s) = f.state {
+        q = q.filter(applications::state.eq(s));
     }
     if let Some(e) = &f.enterprise_id {
         q = q.filter(applications::enterprise_id.eq(e.clone()));
     }
-    if let Some(a) = &f.agency {
-        q = q.filter(applications::agency_code.eq(a.clone()));
+    if let Some(a) = f.agency {
+        q = q.filter(applications::agency_code.eq(a));
     }
     if let Some(after) = &page.after {
         q = q.filter(applications::id.gt(after.clone()));
@@ -111,7 +104,7 @@ pub fn insert(conn: &mut DbConn, row: &ApplicationRow) -> QueryResult<()> {
 pub fn update_guarded(
     conn: &mut DbConn,
     row: &ApplicationRow,
-    state: &str,
+    state: ApplicationState,
     version: i32,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -130,8 +123,8 @@ pub fn update_guarded(
 pub struct EventRow {
     pub id: String,
     pub application_id: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<ApplicationState>,
+    pub to_state: ApplicationState,
     pub actor_id: Option<String>,
     pub actor_label: String,
     pub reason: Option<String>,
@@ -162,7 +155,7 @@ pub struct ObjectionRow {
     pub name: String,
     pub contact: String,
     pub text: String,
-    pub status: String,
+    pub status: ObjectionStatus,
     pub resolution_reason: Option<String>,
     pub resolved_by: Option<String>,
     pub created_at: NaiveDateTime,
@@ -187,14 +180,14 @@ pub fn objections_of(conn: &mut DbConn, application_id: &str) -> QueryResult<Vec
 pub fn resolve_objection(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: ObjectionStatus,
     reason: &str,
     by: &str,
 ) -> QueryResult<usize> {
     diesel::update(
         objections::table
             .filter(objections::id.eq(id))
-            .filter(objections::status.eq("open")),
+            .filter(objections::status.eq(ObjectionStatus::Open)),
     )
     .set((
         objections::status.eq(status),

@@ -1,181 +1,24 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::repo::{
-    self, AppFilter, AppVisibility, ApplicationRow, DocumentRef, EventRow, ObjectionRow,
+use super::machine::Step;
+use super::objections;
+use super::repo::{self, AppFilter, DocumentRef};
+use super::views::{
+    detail, load_visible, private, view, ApplicationDetail, ApplicationPage, ApplicationView,
+    ObjectionView,
 };
-use super::workflow::{self, Ctx, NewApplication, Step};
-use crate::auth::{policy, Action, Actor, Caller, Target};
-use crate::db::{write_tx, DbConn};
-use crate::domain::{self, Role};
+use super::workflow::{self, Ctx, NewApplication};
+use crate::audit::AuditCtx;
+use crate::auth::{policy, Caller};
+use crate::db::write_tx;
+use crate::domain::{self, Agency, ApplicationKind, ApplicationState, ReviewDecision};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::{created_versioned, if_match, ok_versioned, Json};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
-
-pub const STATES: &[&str] = &[
-    "draft",
-    "submitted",
-    "under_review",
-    "changes_requested",
-    "approved",
-    "rejected",
-    "withdrawn",
-    "in_public_notice",
-    "granted",
-];
-
-/// An application as the API shows it. `details` and `documents` are private to the applicant
-/// and regulators; the public sees applications in public notice without them.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ApplicationView {
-    pub id: String,
-    #[schema(example = "green_food")]
-    pub kind: String,
-    pub enterprise_id: String,
-    pub product_id: Option<String>,
-    pub geographical_indication_id: Option<String>,
-    /// One of: draft, submitted, under_review, changes_requested, approved, rejected, withdrawn,
-    /// in_public_notice, granted.
-    #[schema(example = "under_review")]
-    pub state: String,
-    /// The agency whose regulators decide it.
-    #[schema(example = "agriculture")]
-    pub agency_code: String,
-    pub assigned_regulator_id: Option<String>,
-    pub decision_reason: Option<String>,
-    /// End of the public notice (designations).
-    pub notice_ends_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// The certificate registered or the designation granted.
-    pub record_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub details: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub documents: Option<Vec<DocumentRef>>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EventView {
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub actor: String,
-    pub reason: Option<String>,
-    pub at: chrono::DateTime<chrono::Utc>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ObjectionView {
-    pub id: String,
-    pub name: String,
-    /// Private: the applicant and regulators only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<String>,
-    pub text: String,
-    /// `open`, `upheld` or `dismissed`.
-    pub status: String,
-    pub resolution_reason: Option<String>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ApplicationDetail {
-    #[serde(flatten)]
-    pub application: ApplicationView,
-    pub history: Vec<EventView>,
-    pub objections: Vec<ObjectionView>,
-}
-
-crate::page_type!(ApplicationPage, ApplicationView);
-
-fn private(actor: Option<&Actor>, row: &ApplicationRow) -> bool {
-    let t = Target {
-        enterprise_id: Some(&row.enterprise_id),
-        published: false,
-        agency: None,
-    };
-    policy::decide(actor, Action::ReadPrivate, t) == policy::Decision::Allow
-}
-
-fn view(row: &ApplicationRow, private: bool) -> ApplicationView {
-    ApplicationView {
-        id: row.id.clone(),
-        kind: row.kind.clone(),
-        enterprise_id: row.enterprise_id.clone(),
-        product_id: row.product_id.clone(),
-        geographical_indication_id: row.geographical_indication_id.clone(),
-        state: row.state.clone(),
-        agency_code: row.agency_code.clone(),
-        assigned_regulator_id: if private {
-            row.assigned_regulator_id.clone()
-        } else {
-            None
-        },
-        decision_reason: row.decision_reason.clone(),
-        notice_ends_at: row.notice_ends_at.map(crate::clock::to_utc),
-        submitted_at: row.submitted_at.map(crate::clock::to_utc),
-        decided_at: row.decided_at.map(crate::clock::to_utc),
-        record_id: row.record_id.clone(),
-        details: private.then(|| serde_json::from_str(&row.details).unwrap_or(Value::Null)),
-        documents: private.then(|| serde_json::from_str(&row.documents).unwrap_or_default()),
-        created_at: crate::clock::to_utc(row.created_at),
-        updated_at: crate::clock::to_utc(row.updated_at),
-        version: row.version,
-    }
-}
-
-fn detail(
-    conn: &mut DbConn,
-    actor: Option<&Actor>,
-    row: &ApplicationRow,
-) -> ApiResult<ApplicationDetail> {
-    let private = private(actor, row);
-    let history = repo::events(conn, &row.id)?
-        .iter()
-        .map(|e: &EventRow| EventView {
-            from_state: e.from_state.clone(),
-            to_state: e.to_state.clone(),
-            actor: e.actor_label.clone(),
-            reason: e.reason.clone(),
-            at: crate::clock::to_utc(e.at),
-        })
-        .collect();
-    let objections = repo::objections_of(conn, &row.id)?
-        .iter()
-        .map(|o: &ObjectionRow| ObjectionView {
-            id: o.id.clone(),
-            name: o.name.clone(),
-            contact: private.then(|| o.contact.clone()),
-            text: o.text.clone(),
-            status: o.status.clone(),
-            resolution_reason: o.resolution_reason.clone(),
-            created_at: crate::clock::to_utc(o.created_at),
-        })
-        .collect();
-    Ok(ApplicationDetail {
-        application: view(row, private),
-        history,
-        objections,
-    })
-}
-
-fn load_visible(conn: &mut DbConn, actor: Option<&Actor>, id: &str) -> ApiResult<ApplicationRow> {
-    let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let t = Target {
-        enterprise_id: Some(&row.enterprise_id),
-        published: row.state == "in_public_notice",
-        agency: Some(&row.agency_code),
-    };
-    crate::auth::check(actor, Action::Read, t)?;
-    Ok(row)
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({
@@ -186,6 +29,7 @@ fn load_visible(conn: &mut DbConn, actor: Option<&Actor>, id: &str) -> ApiResult
 }))]
 pub struct CreateApplicationRequest {
     /// See `GET /api/v1/application-kinds`.
+    #[schema(value_type = ApplicationKind)]
     pub kind: String,
     pub enterprise_id: String,
     pub product_id: Option<String>,
@@ -221,7 +65,10 @@ pub async fn create_application(
 ) -> ApiResult<HttpResponse> {
     let actor = caller.actor()?.clone();
     let b = body.0;
-    let audit = caller.audit();
+    let kind = ApplicationKind::parse(&b.kind).map_err(|_| {
+        ApiError::field("kind", "unknown_kind", "see GET /api/v1/application-kinds")
+    })?;
+    let audit = AuditCtx::of(&caller);
     let row = state
         .db(move |conn| {
             write_tx(conn, |conn| {
@@ -231,7 +78,7 @@ pub async fn create_application(
                     notice_days_override: None,
                 };
                 let new = NewApplication {
-                    kind: b.kind,
+                    kind,
                     enterprise_id: b.enterprise_id,
                     product_id: b.product_id,
                     geographical_indication_id: b.geographical_indication_id,
@@ -252,11 +99,13 @@ pub async fn create_application(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListApplicationsQuery {
+    #[param(value_type = Option<ApplicationKind>)]
     pub kind: Option<String>,
-    /// One of the states.
+    #[param(value_type = Option<ApplicationState>)]
     pub state: Option<String>,
     pub enterprise_id: Option<String>,
     /// The deciding agency.
+    #[param(value_type = Option<Agency>)]
     pub agency: Option<String>,
     /// Page size, 1-100 (default 20).
     pub limit: Option<String>,
@@ -281,23 +130,24 @@ pub async fn list_applications(
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
     let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
-    let st = crate::certifications::routes::parse_status(&mut errors, q.state.as_deref(), STATES);
-    errors.finish()?;
     let filter = AppFilter {
-        kind: q.kind.clone(),
-        state: st,
+        kind: q
+            .kind
+            .as_deref()
+            .and_then(|k| errors.take("kind", ApplicationKind::parse(k))),
+        state: q
+            .state
+            .as_deref()
+            .and_then(|s| errors.take("state", ApplicationState::parse(s))),
         enterprise_id: q.enterprise_id.clone(),
-        agency: q.agency.clone(),
+        agency: q
+            .agency
+            .as_deref()
+            .and_then(|a| errors.take("agency", Agency::parse(a))),
     };
+    errors.finish()?;
     let actor = caller.actor.clone();
-    let vis = match &actor {
-        Some(a) if matches!(a.role, Role::Regulator | Role::Admin) => AppVisibility::All,
-        Some(Actor {
-            enterprise_id: Some(e),
-            ..
-        }) => AppVisibility::OwnOrNotice(e.clone()),
-        _ => AppVisibility::Notice,
-    };
+    let vis = policy::visibility(actor.as_ref());
     let p = page.clone();
     let rows = state
         .db(move |conn| Ok(repo::list(conn, &vis, &filter, &p)?))
@@ -371,7 +221,7 @@ pub async fn amend_application(
     let actor = caller.actor()?.clone();
     let expected = if_match(&req)?;
     let b = body.0;
-    let audit = caller.audit();
+    let audit = AuditCtx::of(&caller);
     let id = id.into_inner();
     let row = state
         .db(move |conn| {
@@ -404,7 +254,7 @@ async fn run_step(
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
     let actor = caller.actor()?.clone();
-    let audit = caller.audit();
+    let audit = AuditCtx::of(&caller);
     let notice = state.settings.public_notice_days;
     let d = state
         .db(move |conn| {
@@ -475,8 +325,7 @@ step_endpoint!(grant_application, "/api/v1/applications/{id}/grant", "/applicati
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"decision": "request_changes", "reason": "the certificate scan is illegible"}))]
 pub struct DecideRequest {
-    /// `approve`, `reject` or `request_changes`.
-    pub decision: String,
+    pub decision: ReviewDecision,
     /// Required to reject or request changes.
     pub reason: Option<String>,
 }
@@ -502,17 +351,10 @@ pub async fn decide_application(
     id: web::Path<String>,
     body: Json<DecideRequest>,
 ) -> ApiResult<HttpResponse> {
-    let step = match body.0.decision.as_str() {
-        "approve" => Step::Approve,
-        "reject" => Step::Reject,
-        "request_changes" => Step::RequestChanges,
-        _ => {
-            return Err(ApiError::field(
-                "decision",
-                "invalid_value",
-                "must be one of: approve, reject, request_changes",
-            ))
-        }
+    let step = match body.0.decision {
+        ReviewDecision::Approve => Step::Approve,
+        ReviewDecision::Reject => Step::Reject,
+        ReviewDecision::RequestChanges => Step::RequestChanges,
     };
     let mut errors = Errors::new();
     let reason = domain::opt_text(&mut errors, "reason", body.0.reason.as_deref(), 2000);
@@ -557,12 +399,12 @@ pub async fn file_objection(
     let (Some(name), Some(contact), Some(text)) = (name, contact, text) else {
         return Err(ApiError::Internal("validated".into()));
     };
-    let audit = caller.audit();
+    let audit = AuditCtx::of(&caller);
     let id = id.into_inner();
     let row = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                workflow::object(conn, &audit, &id, name, contact, text)
+                objections::object(conn, &audit, &id, name, contact, text)
             })
         })
         .await?;
@@ -612,7 +454,7 @@ pub async fn resolve_objection(
     let reason = domain::text(&mut errors, "reason", &b.reason, 2000);
     errors.finish()?;
     let reason = reason.unwrap_or_default();
-    let audit = caller.audit();
+    let audit = AuditCtx::of(&caller);
     let (id, oid) = path.into_inner();
     let d = state
         .db(move |conn| {
@@ -622,7 +464,7 @@ pub async fn resolve_objection(
                     audit: &audit,
                     notice_days_override: None,
                 };
-                let row = workflow::resolve(conn, &ctx, &id, &oid, b.upheld, &reason)?;
+                let row = objections::resolve(conn, &ctx, &id, &oid, b.upheld, &reason)?;
                 detail(conn, Some(&actor), &row)
             })
         })

@@ -19,6 +19,18 @@ pub struct AuditCtx {
 }
 
 impl AuditCtx {
+    /// Who is calling, as the trail records them (`role:username`, or `anonymous`).
+    pub fn of(caller: &crate::auth::Caller) -> Self {
+        Self {
+            actor_id: caller.actor.as_ref().map(|a| a.user_id.clone()),
+            actor_label: match &caller.actor {
+                Some(a) => format!("{}:{}", a.role, a.username),
+                None => "anonymous".into(),
+            },
+            request_id: Some(caller.request_id.clone()),
+        }
+    }
+
     /// For work not tied to a request: seeding, CLI commands.
     pub fn system(label: &str) -> Self {
         Self {

@@ -4,12 +4,13 @@ use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
+use diesel::prelude::*;
+
 use super::policy::Actor;
-use crate::audit::AuditCtx;
-use crate::domain::Role;
+use super::token::Keys;
+use crate::db::schema::users;
+use crate::db::{DbConn, DbPool};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
-use crate::users::repo as users_repo;
 
 /// The id of this request: the caller's `X-Request-Id` when sane, else a new UUIDv7.
 #[derive(Debug, Clone)]
@@ -26,21 +27,23 @@ impl Caller {
     pub fn actor(&self) -> ApiResult<&Actor> {
         self.actor.as_ref().ok_or(ApiError::Unauthenticated)
     }
+}
 
-    pub fn audit(&self) -> AuditCtx {
-        match &self.actor {
-            Some(a) => AuditCtx {
-                actor_id: Some(a.user_id.clone()),
-                actor_label: format!("{}:{}", a.role, a.username),
-                request_id: Some(self.request_id.clone()),
-            },
-            None => AuditCtx {
-                actor_id: None,
-                actor_label: "anonymous".into(),
-                request_id: Some(self.request_id.clone()),
-            },
-        }
-    }
+/// The signed-in user behind a token, unless disabled: read on every request, so disabling a
+/// user or changing their role takes effect at once.
+fn load_actor(conn: &mut DbConn, user_id: &str) -> diesel::QueryResult<Option<Actor>> {
+    users::table
+        .find(user_id)
+        .filter(users::disabled.eq(false))
+        .select((
+            users::id,
+            users::username,
+            users::role,
+            users::agency_code,
+            users::enterprise_id,
+        ))
+        .first::<Actor>(conn)
+        .optional()
 }
 
 impl FromRequest for Caller {
@@ -48,7 +51,10 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        // Registered by `startup` beside the application state, so this core module needs no
+        // feature's types.
+        let keys = req.app_data::<web::Data<Keys>>().cloned();
+        let pool = req.app_data::<web::Data<DbPool>>().cloned();
         let request_id = req
             .extensions()
             .get::<RequestId>()
@@ -72,8 +78,9 @@ impl FromRequest for Caller {
             Some(Err(_)) => Err(ApiError::InvalidToken),
         };
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let (Some(keys), Some(pool)) = (keys, pool) else {
+                return Err(ApiError::Internal("token keys or pool missing".into()));
+            };
             let Some(token) = bearer? else {
                 return Ok(Caller {
                     actor: None,
@@ -83,23 +90,15 @@ impl FromRequest for Caller {
             };
             // A bad token is an error even on public endpoints: silently serving the public view
             // would hide an expired session from the client.
-            let claims = state
-                .keys
-                .verify_access(&token)
-                .ok_or(ApiError::InvalidToken)?;
-            let user = state
-                .db(move |conn| Ok(users_repo::find(conn, &claims.sub)?))
-                .await?;
-            let user = user.filter(|u| !u.disabled).ok_or(ApiError::InvalidToken)?;
-            let role = Role::parse(&user.role).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let claims = keys.verify_access(&token).ok_or(ApiError::InvalidToken)?;
+            let actor = web::block(move || -> ApiResult<Option<Actor>> {
+                let mut conn = pool.get()?;
+                Ok(load_actor(&mut conn, &claims.sub)?)
+            })
+            .await??
+            .ok_or(ApiError::InvalidToken)?;
             Ok(Caller {
-                actor: Some(Actor {
-                    user_id: user.id,
-                    username: user.username,
-                    role,
-                    agency_code: user.agency_code,
-                    enterprise_id: user.enterprise_id,
-                }),
+                actor: Some(actor),
                 request_id,
                 client,
             })

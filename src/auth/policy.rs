@@ -3,16 +3,17 @@
 //! Hiding rule: an enterprise user never learns that another enterprise's unpublished data
 //! exists, and never edits another enterprise's data: both answer 404, not 403.
 
-use crate::domain::{Role, MARKET_REGULATION};
+use crate::domain::{Agency, EnterpriseStatus, Role};
 use crate::error::ApiError;
 
 /// Who is calling (loaded from the database on each request, so a disabled user stops at once).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable)]
 pub struct Actor {
     pub user_id: String,
     pub username: String,
     pub role: Role,
-    pub agency_code: Option<String>,
+    /// The agency of a regulator.
+    pub agency: Option<Agency>,
     pub enterprise_id: Option<String>,
 }
 
@@ -52,7 +53,23 @@ pub struct Target<'a> {
     /// Whether the public may see it (its enterprise is active).
     pub published: bool,
     /// The agency responsible for the record's kind (applications, certificates, designations).
-    pub agency: Option<&'a str>,
+    pub agency: Option<Agency>,
+}
+
+impl<'a> Target<'a> {
+    /// Data owned by an enterprise: public while the enterprise is active.
+    pub fn owned_by(enterprise_id: &'a str, status: Option<EnterpriseStatus>) -> Self {
+        Self {
+            enterprise_id: Some(enterprise_id),
+            published: status == Some(EnterpriseStatus::Active),
+            agency: None,
+        }
+    }
+
+    /// The same target, decided by `agency` (the one responsible for its kind).
+    pub fn decided_by(self, agency: Option<Agency>) -> Self {
+        Self { agency, ..self }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +135,7 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
         (Role::Regulator | Role::Admin, Action::ReadPrivate) => Allow,
         (Role::Regulator, Action::UpdateEnterprise) => Allow,
         (Role::Regulator, Action::VerifyEnterprise | Action::RegisterEnterprise) => {
-            if actor.agency_code.as_deref() == Some(MARKET_REGULATION) {
+            if actor.agency == Some(Agency::MarketRegulation) {
                 Allow
             } else {
                 Forbidden
@@ -130,7 +147,7 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
         ) => Allow,
         (Role::Regulator, Action::ReadAudit) => Allow,
         (Role::Regulator, Action::Decide) => {
-            if target.agency.is_some() && actor.agency_code.as_deref() == target.agency {
+            if target.agency.is_some() && actor.agency == target.agency {
                 Allow
             } else {
                 Forbidden
@@ -147,7 +164,43 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
     }
 }
 
-/// Shorthand for handlers: `check(actor, Action::X, target)?`.
+/// Which rows a caller may list. "Public" is what anyone may see: an active enterprise and what
+/// it owns; an application while in public notice.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    /// Everything (regulators, admins).
+    All,
+    /// What is public, plus everything of this enterprise (its own users).
+    PublicOr(String),
+    /// What is public only (anonymous callers).
+    Public,
+}
+
+/// Which rows `actor` may list: the list-side twin of `Action::Read`, so a list never shows
+/// what a read would hide.
+pub fn visibility(actor: Option<&Actor>) -> Visibility {
+    match actor {
+        Some(a) if matches!(a.role, Role::Regulator | Role::Admin) => Visibility::All,
+        Some(Actor {
+            enterprise_id: Some(own),
+            ..
+        }) => Visibility::PublicOr(own.clone()),
+        _ => Visibility::Public,
+    }
+}
+
+/// May `actor` do `action` to `target`? Existence first: a caller who may not see the target
+/// gets 404 whatever the action, so it never learns the target exists. Handlers ask this.
+pub fn authorize(
+    actor: Option<&Actor>,
+    action: Action,
+    target: Target<'_>,
+) -> Result<(), ApiError> {
+    decide(actor, Action::Read, target).into_result()?;
+    decide(actor, action, target).into_result()
+}
+
+/// One decision as a result (no existence check first): `check(actor, Action::X, target)?`.
 pub fn check(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Result<(), ApiError> {
     decide(actor, action, target).into_result()
 }
@@ -158,12 +211,12 @@ mod tests {
     use super::Decision::*;
     use super::*;
 
-    fn actor(role: Role, agency: Option<&str>, enterprise: Option<&str>) -> Actor {
+    fn actor(role: Role, agency: Option<Agency>, enterprise: Option<&str>) -> Actor {
         Actor {
             user_id: "u".into(),
             username: "u".into(),
             role,
-            agency_code: agency.map(Into::into),
+            agency,
             enterprise_id: enterprise.map(Into::into),
         }
     }
@@ -172,8 +225,8 @@ mod tests {
     #[test]
     fn the_roles_table() {
         let admin = actor(Role::Admin, None, None);
-        let market = actor(Role::Regulator, Some("market_regulation"), None);
-        let agri = actor(Role::Regulator, Some("agriculture"), None);
+        let market = actor(Role::Regulator, Some(Agency::MarketRegulation), None);
+        let agri = actor(Role::Regulator, Some(Agency::Agriculture), None);
         let ent = actor(Role::Enterprise, None, Some("E1"));
         let own_pub = Target {
             enterprise_id: Some("E1"),
@@ -199,17 +252,17 @@ mod tests {
         let agri_record = Target {
             enterprise_id: Some("E2"),
             published: true,
-            agency: Some("agriculture"),
+            agency: Some(Agency::Agriculture),
         };
         let own_agri_draft = Target {
             enterprise_id: Some("E1"),
             published: false,
-            agency: Some("agriculture"),
+            agency: Some(Agency::Agriculture),
         };
         let other_agri_draft = Target {
             enterprise_id: Some("E2"),
             published: false,
-            agency: Some("agriculture"),
+            agency: Some(Agency::Agriculture),
         };
 
         #[rustfmt::skip]

@@ -14,12 +14,19 @@ impl HasCode for UnknownValue {
     }
 }
 
+/// A closed set stored as checked text: one Rust enum from the database column (diesel
+/// `ToSql`/`FromSql` on every backend) to the JSON and the OpenAPI `enum` schema.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -39,6 +46,38 @@ macro_rules! text_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                Self::parse(s)
+            }
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                // A value outside the set means the CHECK constraint and this enum disagree.
+                let s = String::from_sql(bytes)?;
+                Ok(Self::parse(&s)?)
             }
         }
     };
@@ -88,8 +127,87 @@ text_enum!(
     }
 );
 
-/// The agency that verifies enterprises (RULES.md, Agencies).
-pub const MARKET_REGULATION: &str = "market_regulation";
+text_enum!(
+    /// Where an application is in its review (the transitions are `applications::machine`).
+    ApplicationState {
+        Draft = "draft",
+        Submitted = "submitted",
+        UnderReview = "under_review",
+        ChangesRequested = "changes_requested",
+        Approved = "approved",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
+        InPublicNotice = "in_public_notice",
+        Granted = "granted",
+    }
+);
+
+text_enum!(
+    /// The kinds of application the province takes (the `application_kinds` table holds their rules).
+    ApplicationKind {
+        GreenFood = "green_food",
+        Organic = "organic",
+        Halal = "halal",
+        ProvincialFamousBrand = "provincial_famous_brand",
+        GiProduct = "gi_product",
+        NationalFamousBrand = "national_famous_brand",
+        ProvincialFamousTrademark = "provincial_famous_trademark",
+    }
+);
+
+text_enum!(
+    /// What an approved application creates: a certificate or a designation.
+    KindCategory { Certification = "certification", Designation = "designation" }
+);
+
+text_enum!(
+    /// A regulator's decision on an application under review.
+    ReviewDecision { Approve = "approve", Reject = "reject", RequestChanges = "request_changes" }
+);
+
+text_enum!(
+    /// A record's status. Stored: `valid` (certificates) or `active` (designations) while in
+    /// force, `suspended`, `revoked`. Derived from dates, never stored: `expired`, `not_yet_valid`.
+    RecordStatus {
+        Valid = "valid",
+        Active = "active",
+        Suspended = "suspended",
+        Revoked = "revoked",
+        Expired = "expired",
+        NotYetValid = "not_yet_valid",
+    }
+);
+
+text_enum!(
+    /// Which kind of record a status history entry belongs to.
+    RecordType { Certification = "certification", Designation = "designation" }
+);
+
+text_enum!(
+    /// An objection raised during a public notice.
+    ObjectionStatus { Open = "open", Upheld = "upheld", Dismissed = "dismissed" }
+);
+
+text_enum!(
+    /// Level of an administrative division (GB/T 2260).
+    RegionLevel { Province = "province", Prefecture = "prefecture", County = "county" }
+);
+
+text_enum!(
+    /// How a plan target is counted.
+    TargetUnit { Count = "count", Percent = "percent" }
+);
+
+text_enum!(
+    /// The agencies that review and decide (reference data names them; the codes are fixed).
+    Agency {
+        MarketRegulation = "market_regulation",
+        Agriculture = "agriculture",
+        EthnicReligiousAffairs = "ethnic_religious_affairs",
+        IndustryIt = "industry_it",
+        Commerce = "commerce",
+    }
+);
 
 #[cfg(test)]
 mod tests {

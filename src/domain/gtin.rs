@@ -30,25 +30,36 @@ impl Gtin {
         if s.len() != 13 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(GtinError::Shape);
         }
-        let digits: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
-        let sum: u32 = digits[..12]
-            .iter()
-            .enumerate()
-            .map(|(i, d)| if i % 2 == 0 { *d } else { d * 3 })
-            .sum();
-        let expected = (10 - sum % 10) % 10;
-        if expected != digits[12] {
-            return Err(GtinError::CheckDigit {
-                expected,
-                found: digits[12],
-            });
+        let expected = check_digit(&s[..12]);
+        let found = u32::from(s.as_bytes()[12] - b'0');
+        if expected != found {
+            return Err(GtinError::CheckDigit { expected, found });
         }
         Ok(Self(s.to_owned()))
+    }
+
+    /// Completes a 12-digit body with its check digit (for generated and test numbers).
+    pub fn with_check(body: &str) -> Result<Self, GtinError> {
+        let b = body.trim();
+        if b.len() != 12 || !b.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(GtinError::Shape);
+        }
+        Ok(Self(format!("{b}{}", check_digit(b))))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The GS1 check digit of 12 digits: weights 1 and 3 alternating from the left.
+fn check_digit(body: &str) -> u32 {
+    let sum: u32 = body
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
+        .sum();
+    (10 - sum % 10) % 10
 }
 
 impl fmt::Display for Gtin {
@@ -75,6 +86,13 @@ mod tests {
             Gtin::parse("4006381333931").unwrap().as_str(),
             "4006381333931"
         );
+    }
+
+    #[test]
+    fn with_check_completes_a_body() {
+        let g = Gtin::with_check("690123456789").unwrap();
+        assert_eq!(Gtin::parse(g.as_str()).unwrap(), g);
+        assert!(Gtin::with_check("69012345678").is_err());
     }
 
     #[test]

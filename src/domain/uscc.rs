@@ -4,7 +4,8 @@ use std::fmt;
 
 use crate::error::HasCode;
 
-const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+/// The 31 characters a USCC is written in (no I, O, S, V, Z).
+pub const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
 ];
@@ -68,6 +69,16 @@ impl Uscc {
             return Err(UsccError::Division);
         }
         Ok(Self(s))
+    }
+
+    /// Completes a 17-character body with its check character (for generated and test codes).
+    pub fn with_check(body: &str) -> Result<Self, UsccError> {
+        let body = body.trim().to_ascii_uppercase();
+        if body.chars().count() != 17 {
+            return Err(UsccError::Length(body.chars().count() + 1));
+        }
+        let code = format!("{body}{}", check_character(&body));
+        Self::parse_shape(&code)
     }
 
     pub fn has_valid_check(&self) -> bool {
@@ -149,6 +160,14 @@ mod tests {
             Uscc::parse("91A403001922038216"),
             Err(UsccError::Division)
         ));
+    }
+
+    #[test]
+    fn with_check_completes_a_body_that_then_parses() {
+        let u = Uscc::with_check("91440300192203821").unwrap();
+        assert_eq!(u.as_str(), "914403001922038216");
+        assert_eq!(Uscc::parse(u.as_str()).unwrap(), u);
+        assert!(Uscc::with_check("9144030019220382").is_err());
     }
 
     #[test]

@@ -1,8 +1,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::policy::Visibility;
 use crate::db::schema::{enterprise_sectors, enterprises};
 use crate::db::{contains_pattern, lower, region_prefix_pattern, DbConn};
+use crate::domain::{EnterpriseStatus, Scale, Sector};
 use crate::pagination::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -17,33 +19,22 @@ pub struct EnterpriseRow {
     pub legal_representative: String,
     pub region_code: String,
     pub address: String,
-    pub scale: String,
+    pub scale: Scale,
     pub above_designated_size: bool,
     pub contact_phone: String,
     pub contact_email: String,
-    pub status: String,
+    pub status: EnterpriseStatus,
     pub verified_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
 }
 
-/// Which rows a caller may list.
-#[derive(Debug, Clone)]
-pub enum Visibility {
-    /// Everything (regulators, admins).
-    All,
-    /// Active enterprises, plus this one (its own users).
-    ActiveOr(String),
-    /// Active enterprises only (the public).
-    Active,
-}
-
 #[derive(Debug, Default, Clone)]
 pub struct EnterpriseFilter {
     pub region_code: Option<String>,
-    pub sector: Option<String>,
-    pub status: Option<String>,
+    pub sector: Option<Sector>,
+    pub status: Option<EnterpriseStatus>,
     pub q: Option<String>,
 }
 
@@ -60,11 +51,11 @@ pub fn list(
         .into_boxed();
     match vis {
         Visibility::All => {}
-        Visibility::Active => q = q.filter(enterprises::status.eq("active")),
-        Visibility::ActiveOr(own) => {
+        Visibility::Public => q = q.filter(enterprises::status.eq(EnterpriseStatus::Active)),
+        Visibility::PublicOr(own) => {
             q = q.filter(
                 enterprises::status
-                    .eq("active")
+                    .eq(EnterpriseStatus::Active)
                     .or(enterprises::id.eq(own.clone())),
             )
         }
@@ -76,13 +67,13 @@ pub fn list(
         q = q.filter(
             enterprises::id.eq_any(
                 enterprise_sectors::table
-                    .filter(enterprise_sectors::sector_code.eq(s.clone()))
+                    .filter(enterprise_sectors::sector_code.eq(*s))
                     .select(enterprise_sectors::enterprise_id),
             ),
         );
     }
-    if let Some(s) = &f.status {
-        q = q.filter(enterprises::status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(enterprises::status.eq(s));
     }
     if let Some(text) = &f.q {
         q = q.filter(
@@ -105,6 +96,15 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<EnterpriseRow>> {
         .optional()
 }
 
+/// An enterprise's status: whether what it owns is public.
+pub fn status(conn: &mut DbConn, id: &str) -> QueryResult<Option<EnterpriseStatus>> {
+    enterprises::table
+        .find(id)
+        .select(enterprises::status)
+        .first(conn)
+        .optional()
+}
+
 pub fn find_by_uscc(conn: &mut DbConn, uscc: &str) -> QueryResult<Option<EnterpriseRow>> {
     enterprises::table
         .filter(enterprises::uscc.eq(uscc))
@@ -113,14 +113,14 @@ pub fn find_by_uscc(conn: &mut DbConn, uscc: &str) -> QueryResult<Option<Enterpr
         .optional()
 }
 
-pub fn insert(conn: &mut DbConn, row: &EnterpriseRow, sectors: &[String]) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, row: &EnterpriseRow, sectors: &[Sector]) -> QueryResult<()> {
     diesel::insert_into(enterprises::table)
         .values(row)
         .execute(conn)?;
     replace_sectors(conn, &row.id, sectors)
 }
 
-pub fn replace_sectors(conn: &mut DbConn, id: &str, sectors: &[String]) -> QueryResult<()> {
+pub fn replace_sectors(conn: &mut DbConn, id: &str, sectors: &[Sector]) -> QueryResult<()> {
     diesel::delete(enterprise_sectors::table.filter(enterprise_sectors::enterprise_id.eq(id)))
         .execute(conn)?;
     for s in sectors {
@@ -135,7 +135,7 @@ pub fn replace_sectors(conn: &mut DbConn, id: &str, sectors: &[String]) -> Query
 }
 
 /// Sectors of each given enterprise, in one query.
-pub fn sectors_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+pub fn sectors_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, Sector)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

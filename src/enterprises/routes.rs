@@ -2,12 +2,12 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::repo::{self, EnterpriseFilter, Visibility};
+use super::repo::{self, EnterpriseFilter};
 use super::service::{self, EnterpriseInput, EnterpriseView, NewEnterprise};
-use crate::audit::{self, Change};
+use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{check, policy, Action, Actor, Caller, Target};
 use crate::db::write_tx;
-use crate::domain::{self, EnterpriseStatus, Role, Scale, Sector};
+use crate::domain::{self, EnterpriseStatus, Scale, Sector};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
 use crate::pagination::PageRequest;
@@ -15,23 +15,8 @@ use crate::state::AppState;
 
 crate::page_type!(EnterprisePage, EnterpriseView);
 
-pub fn visibility(actor: Option<&Actor>) -> Visibility {
-    match actor {
-        Some(a) if matches!(a.role, Role::Regulator | Role::Admin) => Visibility::All,
-        Some(Actor {
-            enterprise_id: Some(own),
-            ..
-        }) => Visibility::ActiveOr(own.clone()),
-        _ => Visibility::Active,
-    }
-}
-
 fn can_read_private(actor: Option<&Actor>, row: &repo::EnterpriseRow) -> bool {
-    let target = Target {
-        enterprise_id: Some(&row.id),
-        published: row.status == "active",
-        agency: None,
-    };
+    let target = Target::owned_by(&row.id, Some(row.status));
     policy::decide(actor, Action::ReadPrivate, target) == policy::Decision::Allow
 }
 
@@ -78,17 +63,15 @@ pub async fn list_enterprises(
         sector: q
             .sector
             .as_deref()
-            .and_then(|s| errors.take("sector", Sector::parse(s)))
-            .map(|s| s.as_str().to_owned()),
+            .and_then(|s| errors.take("sector", Sector::parse(s))),
         status: q
             .status
             .as_deref()
-            .and_then(|s| errors.take("status", EnterpriseStatus::parse(s)))
-            .map(|s| s.as_str().to_owned()),
+            .and_then(|s| errors.take("status", EnterpriseStatus::parse(s))),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
     };
     errors.finish()?;
-    let vis = visibility(caller.actor.as_ref());
+    let vis = policy::visibility(caller.actor.as_ref());
     let actor = caller.actor.clone();
     let p = page.clone();
     let (items, next_cursor) = state
@@ -127,11 +110,7 @@ pub async fn get_enterprise(
             check(
                 actor.as_ref(),
                 Action::Read,
-                Target {
-                    enterprise_id: Some(&row.id),
-                    published: row.status == "active",
-                    agency: None,
-                },
+                Target::owned_by(&row.id, Some(row.status)),
             )?;
             let private = can_read_private(actor.as_ref(), &row);
             Ok(service::views(conn, &[row], |_| private)?.remove(0))
@@ -187,7 +166,7 @@ pub async fn register_by_regulator(
     );
     errors.finish()?;
     let new = new.ok_or_else(|| ApiError::Internal("validated enterprise missing".into()))?;
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let view = state
         .db(move |conn| {
             let row = write_tx(conn, |conn| {
@@ -219,7 +198,7 @@ pub async fn verify_enterprise(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let actor = caller.actor()?.clone();
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let view = state
         .db(move |conn| {
@@ -228,21 +207,17 @@ pub async fn verify_enterprise(
                 check(
                     Some(&actor),
                     Action::VerifyEnterprise,
-                    Target {
-                        enterprise_id: Some(&before.id),
-                        published: before.status == "active",
-                        agency: None,
-                    },
+                    Target::owned_by(&before.id, Some(before.status)),
                 )?;
-                if before.status != "pending" {
+                if before.status != EnterpriseStatus::Pending {
                     return Err(ApiError::InvalidState {
                         resource: "enterprise",
-                        state: before.status,
+                        state: before.status.to_string(),
                     });
                 }
                 let now = crate::clock::now();
                 let mut after = before.clone();
-                after.status = "active".into();
+                after.status = EnterpriseStatus::Active;
                 after.verified_at = Some(now);
                 after.updated_at = now;
                 after.version += 1;
@@ -347,7 +322,7 @@ pub async fn update_enterprise(
         .as_deref()
         .map(|v| domain::email(&mut errors, "contact_email", v));
     errors.finish()?;
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let view = state
         .db(move |conn| {
@@ -356,11 +331,7 @@ pub async fn update_enterprise(
                 check(
                     Some(&actor),
                     Action::UpdateEnterprise,
-                    Target {
-                        enterprise_id: Some(&before.id),
-                        published: before.status == "active",
-                        agency: None,
-                    },
+                    Target::owned_by(&before.id, Some(before.status)),
                 )?;
                 check_if_match(expected, before.version)?;
                 let mut after = before.clone();
@@ -377,7 +348,7 @@ pub async fn update_enterprise(
                     after.address = v;
                 }
                 if let Some(Some(v)) = scale {
-                    after.scale = v.as_str().to_owned();
+                    after.scale = v;
                 }
                 if let Some(v) = b.above_designated_size {
                     after.above_designated_size = v;
@@ -399,8 +370,7 @@ pub async fn update_enterprise(
                     ));
                 }
                 if let Some(Some(s)) = &sectors {
-                    let codes: Vec<String> = s.iter().map(|x| x.as_str().to_owned()).collect();
-                    repo::replace_sectors(conn, &id, &codes)?;
+                    repo::replace_sectors(conn, &id, s)?;
                 }
                 let after_view = service::views(conn, &[after], |_| true)?.remove(0);
                 audit::record(

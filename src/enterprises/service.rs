@@ -157,19 +157,18 @@ pub fn create(
         legal_representative: new.legal_representative,
         region_code,
         address: new.address,
-        scale: new.scale.as_str().to_owned(),
+        scale: new.scale,
         above_designated_size: new.above_designated_size,
         contact_phone: new.contact_phone,
         contact_email: new.contact_email,
-        status: status.as_str().to_owned(),
+        status,
         verified_at: (status == EnterpriseStatus::Active).then_some(now),
         created_at: now,
         updated_at: now,
         version: 1,
     };
-    let sectors: Vec<String> = new.sectors.iter().map(|s| s.as_str().to_owned()).collect();
-    repo::insert(conn, &row, &sectors)?;
-    let view = EnterpriseView::build(&row, &sectors, true);
+    repo::insert(conn, &row, &new.sectors)?;
+    let view = EnterpriseView::build(&row, &new.sectors, true);
     audit::record(
         conn,
         ctx,
@@ -223,7 +222,7 @@ pub struct EnterpriseView {
 }
 
 impl EnterpriseView {
-    pub fn build(row: &EnterpriseRow, sectors: &[String], private: bool) -> Self {
+    pub fn build(row: &EnterpriseRow, sectors: &[Sector], private: bool) -> Self {
         Self {
             id: row.id.clone(),
             uscc: row.uscc.clone(),
@@ -231,13 +230,10 @@ impl EnterpriseView {
             legal_representative: row.legal_representative.clone(),
             region_code: row.region_code.clone(),
             address: row.address.clone(),
-            sectors: sectors
-                .iter()
-                .filter_map(|s| Sector::parse(s).ok())
-                .collect(),
-            scale: Scale::parse(&row.scale).unwrap_or(Scale::Micro),
+            sectors: sectors.to_vec(),
+            scale: row.scale,
             above_designated_size: row.above_designated_size,
-            status: EnterpriseStatus::parse(&row.status).unwrap_or(EnterpriseStatus::Pending),
+            status: row.status,
             verified_at: row.verified_at.map(crate::clock::to_utc),
             created_at: crate::clock::to_utc(row.created_at),
             updated_at: crate::clock::to_utc(row.updated_at),
@@ -265,10 +261,10 @@ pub fn views(
     Ok(rows
         .iter()
         .map(|r| {
-            let s: Vec<String> = sectors
+            let s: Vec<Sector> = sectors
                 .iter()
                 .filter(|(id, _)| *id == r.id)
-                .map(|(_, s)| s.clone())
+                .map(|(_, s)| *s)
                 .collect();
             EnterpriseView::build(r, &s, private(r))
         })

@@ -6,12 +6,12 @@ use utoipa::ToSchema;
 
 use super::repo::{self, ProductRow};
 use super::service::ProductView;
-use crate::certifications::repo::{self as certs, CertView};
-use crate::db::schema::{certifications, designations, enterprises};
+use crate::db::schema::enterprises;
 use crate::db::DbConn;
-use crate::designations::repo::{self as designations_repo, DesignationView};
 use crate::error::{ApiError, ApiResult};
 use crate::gis::repo::{self as gis, GiView};
+use crate::records::certificates::{self as certs, CertView};
+use crate::records::designations::{self as designations_repo, DesignationView};
 use crate::standards::repo::{views as standard_views, StandardView};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -62,24 +62,8 @@ pub fn build(conn: &mut DbConn, row: ProductRow) -> ApiResult<ProductProfile> {
         .map(|(s, _)| s)
         .collect();
     let standards = standard_views(conn, &declared)?;
-    let cert_rows: Vec<certs::CertRow> = certifications::table
-        .filter(certifications::product_id.eq(&row.id))
-        .filter(certifications::status.eq("valid"))
-        .filter(certifications::expires_on.ge(today))
-        .order(certifications::id.asc())
-        .select(certs::CertRow::as_select())
-        .load(conn)?;
-    let des_rows: Vec<designations_repo::DesignationRow> = designations::table
-        .filter(designations::product_id.eq(&row.id))
-        .filter(designations::status.eq("active"))
-        .filter(
-            designations::valid_until
-                .is_null()
-                .or(designations::valid_until.ge(today)),
-        )
-        .order(designations::id.asc())
-        .select(designations_repo::DesignationRow::as_select())
-        .load(conn)?;
+    let cert_rows = certs::live_for_product(conn, &row.id, today)?;
+    let des_rows = designations_repo::live_for_product(conn, &row.id, today)?;
     let gi_ids: Vec<String> = des_rows
         .iter()
         .filter_map(|d| d.geographical_indication_id.clone())

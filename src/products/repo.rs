@@ -1,11 +1,12 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::auth::policy::Visibility;
 use crate::db::schema::{
     certifications, designations, enterprises, product_standards, products, standards,
 };
 use crate::db::{contains_pattern, lower, region_prefix_pattern, DbConn};
-use crate::enterprises::repo::Visibility;
+use crate::domain::{ApplicationKind, EnterpriseStatus, ProductStatus, RecordStatus, Sector};
 use crate::pagination::PageRequest;
 use crate::standards::repo::StandardRow;
 
@@ -19,7 +20,7 @@ pub struct ProductRow {
     pub name: String,
     pub brand: String,
     pub gtin: Option<String>,
-    pub sector_code: String,
+    pub sector_code: Sector,
     pub category_code: String,
     pub origin_region_code: String,
     pub ingredients: String,
@@ -27,7 +28,7 @@ pub struct ProductRow {
     pub unsuitable_for: Option<String>,
     pub is_new_product: bool,
     pub launched_on: Option<NaiveDate>,
-    pub status: String,
+    pub status: ProductStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
@@ -36,14 +37,14 @@ pub struct ProductRow {
 #[derive(Debug, Default, Clone)]
 pub struct ProductFilter {
     pub enterprise_id: Option<String>,
-    pub sector: Option<String>,
+    pub sector: Option<Sector>,
     pub region_code: Option<String>,
     pub q: Option<String>,
     pub is_new_product: Option<bool>,
     /// Products holding a current (valid, unexpired) certificate of this kind.
-    pub certification_kind: Option<String>,
+    pub certification_kind: Option<ApplicationKind>,
     /// Products holding an active, unexpired designation of this kind.
-    pub designation_kind: Option<String>,
+    pub designation_kind: Option<ApplicationKind>,
     /// Canonical code of a declared standard.
     pub standard_code: Option<String>,
     /// Products authorised to use this GI's mark.
@@ -69,21 +70,21 @@ pub fn list(
         diesel::dsl::exists(
             enterprises::table
                 .filter(enterprises::id.eq(products::enterprise_id))
-                .filter(enterprises::status.eq("active")),
+                .filter(enterprises::status.eq(EnterpriseStatus::Active)),
         )
     };
     match vis {
         Visibility::All => {}
-        Visibility::Active => q = q.filter(active()),
-        Visibility::ActiveOr(own) => {
+        Visibility::Public => q = q.filter(active()),
+        Visibility::PublicOr(own) => {
             q = q.filter(active().or(products::enterprise_id.eq(own.clone())))
         }
     }
     if let Some(e) = &f.enterprise_id {
         q = q.filter(products::enterprise_id.eq(e.clone()));
     }
-    if let Some(s) = &f.sector {
-        q = q.filter(products::sector_code.eq(s.clone()));
+    if let Some(s) = f.sector {
+        q = q.filter(products::sector_code.eq(s));
     }
     if let Some(r) = &f.region_code {
         q = q.filter(products::origin_region_code.like(region_prefix_pattern(r)));
@@ -101,18 +102,18 @@ pub fn list(
         );
     }
     let today = crate::clock::today();
-    if let Some(k) = &f.certification_kind {
+    if let Some(k) = f.certification_kind {
         let holders = certifications::table
-            .filter(certifications::kind.eq(k.clone()))
-            .filter(certifications::status.eq("valid"))
+            .filter(certifications::kind.eq(k))
+            .filter(certifications::status.eq(RecordStatus::Valid))
             .filter(certifications::expires_on.ge(today))
             .select(certifications::product_id);
         q = q.filter(products::id.eq_any(holders));
     }
-    if let Some(k) = &f.designation_kind {
+    if let Some(k) = f.designation_kind {
         let holders = designations::table
-            .filter(designations::kind.eq(k.clone()))
-            .filter(designations::status.eq("active"))
+            .filter(designations::kind.eq(k))
+            .filter(designations::status.eq(RecordStatus::Active))
             .filter(
                 designations::valid_until
                     .is_null()
@@ -125,8 +126,8 @@ pub fn list(
     if let Some(g) = &f.geographical_indication_id {
         let holders = designations::table
             .filter(designations::geographical_indication_id.eq(g.clone()))
-            .filter(designations::kind.eq("gi_product"))
-            .filter(designations::status.eq("active"))
+            .filter(designations::kind.eq(ApplicationKind::GiProduct))
+            .filter(designations::status.eq(RecordStatus::Active))
             .filter(
                 designations::valid_until
                     .is_null()
@@ -186,15 +187,6 @@ pub fn update_guarded(conn: &mut DbConn, row: &ProductRow, version: i32) -> Quer
     )
     .set(row)
     .execute(conn)
-}
-
-/// The status of the enterprise owning a product (decides whether it is public).
-pub fn enterprise_status(conn: &mut DbConn, enterprise_id: &str) -> QueryResult<Option<String>> {
-    enterprises::table
-        .find(enterprise_id)
-        .select(enterprises::status)
-        .first(conn)
-        .optional()
 }
 
 pub fn declared_standards(

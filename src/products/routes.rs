@@ -5,11 +5,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::repo::{self, ProductFilter, ProductRow};
 use super::service::{self, CreateProductRequest, Ingredient, NewProduct, ProductView};
-use crate::audit::{self, Change};
-use crate::auth::{check, Action, Actor, Caller, Target};
+use crate::audit::{self, AuditCtx, Change};
+use crate::auth::{authorize, check, Action, Actor, Caller, Target};
 use crate::db::{write_tx, DbConn};
-use crate::domain::{self, Gtin, ProductStatus, Sector};
-use crate::enterprises::routes::visibility;
+use crate::domain::{self, ApplicationKind, Gtin, ProductStatus, Sector};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
 use crate::pagination::PageRequest;
@@ -25,15 +24,8 @@ pub fn load_checked(
     action: Action,
 ) -> ApiResult<ProductRow> {
     let row = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let status = repo::enterprise_status(conn, &row.enterprise_id)?;
-    let target = Target {
-        enterprise_id: Some(&row.enterprise_id),
-        published: status.as_deref() == Some("active"),
-        agency: None,
-    };
-    // Existence first: a caller who may not see it must not learn it exists.
-    check(actor, Action::Read, target)?;
-    check(actor, action, target)?;
+    let status = crate::enterprises::repo::status(conn, &row.enterprise_id)?;
+    authorize(actor, action, Target::owned_by(&row.enterprise_id, status))?;
     Ok(row)
 }
 
@@ -99,35 +91,36 @@ pub async fn list_products(
         sector: q
             .sector
             .as_deref()
-            .and_then(|s| errors.take("sector", Sector::parse(s)))
-            .map(|s| s.as_str().to_owned()),
+            .and_then(|s| errors.take("sector", Sector::parse(s))),
         region_code: q
             .region_code
             .as_deref()
             .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
         is_new_product,
-        certification_kind: q.certification_kind.clone(),
-        designation_kind: q.designation_kind.clone(),
+        certification_kind: q
+            .certification_kind
+            .as_deref()
+            .and_then(|k| errors.take("certification_kind", ApplicationKind::parse(k))),
+        designation_kind: q
+            .designation_kind
+            .as_deref()
+            .and_then(|k| errors.take("designation_kind", ApplicationKind::parse(k))),
         standard_code: q
             .standard_code
             .as_deref()
             .and_then(|c| errors.take("standard_code", crate::domain::StandardCode::parse(c)))
             .map(|c| c.to_string()),
         geographical_indication_id: q.geographical_indication_id.clone(),
-        launched_from: crate::certifications::routes::parse_date(
+        launched_from: crate::http::parse_date(
             &mut errors,
             "launched_from",
             q.launched_from.as_deref(),
         ),
-        launched_to: crate::certifications::routes::parse_date(
-            &mut errors,
-            "launched_to",
-            q.launched_to.as_deref(),
-        ),
+        launched_to: crate::http::parse_date(&mut errors, "launched_to", q.launched_to.as_deref()),
     };
     errors.finish()?;
-    let vis = visibility(caller.actor.as_ref());
+    let vis = crate::auth::policy::visibility(caller.actor.as_ref());
     let p = page.clone();
     let rows = state
         .db(move |conn| Ok(repo::list(conn, &vis, &filter, &p)?))
@@ -222,16 +215,12 @@ pub async fn create_product(
     let new = NewProduct::parse(&mut errors, &body.0);
     errors.finish()?;
     let new = new.ok_or_else(|| ApiError::Internal("validated product missing".into()))?;
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let row = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                let status = repo::enterprise_status(conn, &new.enterprise_id)?;
-                let target = Target {
-                    enterprise_id: Some(&new.enterprise_id),
-                    published: status.as_deref() == Some("active"),
-                    agency: None,
-                };
+                let status = crate::enterprises::repo::status(conn, &new.enterprise_id)?;
+                let target = Target::owned_by(&new.enterprise_id, status);
                 if status.is_none() {
                     return Err(match actor.role {
                         crate::domain::Role::Enterprise => ApiError::NotFound,
@@ -335,7 +324,7 @@ pub async fn update_product(
         .as_deref()
         .map(|v| errors.take("status", ProductStatus::parse(v)));
     errors.finish()?;
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let row = state
         .db(move |conn| {
@@ -353,7 +342,7 @@ pub async fn update_product(
                     after.gtin = Some(v.as_str().to_owned());
                 }
                 if let Some(Some(v)) = sector {
-                    after.sector_code = v.as_str().to_owned();
+                    after.sector_code = v;
                 }
                 if let Some(Some(v)) = category {
                     after.category_code = v;
@@ -377,7 +366,7 @@ pub async fn update_product(
                     after.launched_on = Some(v);
                 }
                 if let Some(Some(v)) = status {
-                    after.status = v.as_str().to_owned();
+                    after.status = v;
                 }
                 if after.is_new_product && after.launched_on.is_none() {
                     return Err(ApiError::field(
@@ -386,8 +375,7 @@ pub async fn update_product(
                         "a new product needs its launch date",
                     ));
                 }
-                let sector = Sector::parse(&after.sector_code)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let sector = after.sector_code;
                 let g = after
                     .gtin
                     .as_deref()

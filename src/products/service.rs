@@ -184,7 +184,7 @@ pub fn check_references(
         Some(_) => {}
     }
     let sectors = enterprises::sectors_of(conn, &[enterprise_id.to_owned()])?;
-    if !sectors.iter().any(|(_, s)| s == sector.as_str()) {
+    if !sectors.iter().any(|(_, s)| *s == sector) {
         errors.push(
             "sector",
             "sector_not_declared",
@@ -231,7 +231,7 @@ pub fn create(conn: &mut DbConn, ctx: &AuditCtx, new: NewProduct) -> ApiResult<P
         name: new.name,
         brand: new.brand,
         gtin: new.gtin.map(|g| g.as_str().to_owned()),
-        sector_code: new.sector.as_str().to_owned(),
+        sector_code: new.sector,
         category_code: new.category,
         origin_region_code: region,
         ingredients: serde_json::to_string(&new.ingredients).unwrap_or_else(|_| "[]".into()),
@@ -239,7 +239,7 @@ pub fn create(conn: &mut DbConn, ctx: &AuditCtx, new: NewProduct) -> ApiResult<P
         unsuitable_for: new.unsuitable_for,
         is_new_product: new.is_new_product,
         launched_on: new.launched_on,
-        status: ProductStatus::Active.as_str().to_owned(),
+        status: ProductStatus::Active,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -339,7 +339,7 @@ impl From<&ProductRow> for ProductView {
             name: r.name.clone(),
             brand: r.brand.clone(),
             gtin: r.gtin.clone(),
-            sector: Sector::parse(&r.sector_code).unwrap_or(Sector::Food),
+            sector: r.sector_code,
             category: r.category_code.clone(),
             origin_region_code: r.origin_region_code.clone(),
             ingredients: serde_json::from_str(&r.ingredients).unwrap_or_default(),
@@ -347,7 +347,7 @@ impl From<&ProductRow> for ProductView {
             unsuitable_for: r.unsuitable_for.clone(),
             is_new_product: r.is_new_product,
             launched_on: r.launched_on,
-            status: ProductStatus::parse(&r.status).unwrap_or(ProductStatus::Active),
+            status: r.status,
             created_at: crate::clock::to_utc(r.created_at),
             updated_at: crate::clock::to_utc(r.updated_at),
             version: r.version,

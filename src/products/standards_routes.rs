@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::repo;
 use super::routes::load_checked;
 use super::service;
-use crate::audit::{self, Change};
+use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{Action, Caller};
 use crate::db::write_tx;
 use crate::domain::StandardCode;
@@ -97,7 +97,7 @@ pub async fn declare(
     let code = errors.take("standard_code", StandardCode::parse(&body.0.standard_code));
     errors.finish()?;
     let code = code.ok_or_else(|| ApiError::Internal("validated code missing".into()))?;
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let item = state
         .db(move |conn| {
@@ -133,7 +133,7 @@ pub async fn undeclare(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let actor = caller.actor()?.clone();
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let (id, standard_id) = path.into_inner();
     state
         .db(move |conn| {

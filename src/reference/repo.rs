@@ -60,7 +60,7 @@ pub fn resolve_region(conn: &mut DbConn, code: &str) -> QueryResult<Option<Strin
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Agency {
+pub struct AgencyInfo {
     #[schema(example = "agriculture")]
     pub code: String,
     #[schema(example = "青海省农业农村厅")]
@@ -72,7 +72,7 @@ pub struct Agency {
     pub decides: Vec<String>,
 }
 
-pub fn list_agencies(conn: &mut DbConn) -> QueryResult<Vec<Agency>> {
+pub fn list_agencies(conn: &mut DbConn) -> QueryResult<Vec<AgencyInfo>> {
     let rows: Vec<(String, String, String)> = agencies::table
         .select((agencies::code, agencies::name_zh, agencies::name_en))
         .order(agencies::code.asc())
@@ -92,7 +92,7 @@ pub fn list_agencies(conn: &mut DbConn) -> QueryResult<Vec<Agency>> {
                 .filter(|(a, _)| *a == code)
                 .map(|(_, k)| k.clone())
                 .collect();
-            Agency {
+            AgencyInfo {
                 code,
                 name_zh,
                 name_en,

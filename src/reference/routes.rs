@@ -2,13 +2,13 @@ use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::repo::{self, Agency, Region, SectorView};
+use super::repo::{self, AgencyInfo, Region, SectorView};
 use crate::error::{ApiResult, Errors, Problem};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
 crate::page_type!(RegionPage, Region);
-crate::page_type!(AgencyPage, Agency);
+crate::page_type!(AgencyPage, AgencyInfo);
 crate::page_type!(SectorPage, SectorView);
 
 #[derive(Debug, Deserialize, IntoParams)]

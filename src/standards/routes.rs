@@ -5,7 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::repo::{self, StandardChanges, StandardFilter, StandardView};
 use super::service::{self, NewStandard};
-use crate::audit::{self, Change};
+use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{check, Action, Caller, Target};
 use crate::db::write_tx;
 use crate::domain::{StandardCode, StandardLevel, StandardStatus};
@@ -167,7 +167,7 @@ pub async fn create_standard(
     else {
         return Err(ApiError::Internal("validated fields missing".into()));
     };
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let view = state
         .db(move |conn| {
             write_tx(conn, |conn| {
@@ -274,7 +274,7 @@ pub async fn update_standard(
     };
     let title_en = crate::domain::opt_text(&mut errors, "title_en", b.title_en.as_deref(), 500);
     errors.finish()?;
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let view = state
         .db(move |conn| {

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{refresh_tokens, users};
 use crate::db::DbConn;
+use crate::domain::{Agency, Role};
 use crate::pagination::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -12,8 +13,8 @@ pub struct UserRow {
     pub id: String,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
-    pub agency_code: Option<String>,
+    pub role: Role,
+    pub agency_code: Option<Agency>,
     pub enterprise_id: Option<String>,
     pub disabled: bool,
     pub created_at: NaiveDateTime,

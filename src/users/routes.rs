@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::repo;
 use super::service::{self, NewUser, UserView};
-use crate::audit::{self, Change};
+use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{check, password, Action, Caller, Target};
 use crate::db::write_tx;
 use crate::error::{ApiError, ApiResult, Errors, Problem};
@@ -68,7 +68,7 @@ pub async fn create_user(
     let new =
         new.ok_or_else(|| ApiError::Internal("parse returned nothing without errors".into()))?;
     let hash = web::block(move || password::hash(&body.password)).await?;
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let row = state
         .db(move |conn| write_tx(conn, |conn| service::create(conn, &ctx, new, hash)))
         .await?;
@@ -210,7 +210,7 @@ pub async fn update_user(
         Some(p) => Some(web::block(move || password::hash(&p)).await?),
         None => None,
     };
-    let ctx = caller.audit();
+    let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let row = state
         .db(move |conn| {

@@ -8,7 +8,7 @@ use super::repo::{self, UserRow};
 use crate::audit::{self, AuditCtx, Change};
 use crate::db::schema::{agencies, enterprises};
 use crate::db::DbConn;
-use crate::domain::Role;
+use crate::domain::{Agency, Role};
 use crate::error::{ApiError, ApiResult, Errors};
 
 /// A user as the API shows it (never the password hash).
@@ -21,7 +21,7 @@ pub struct UserView {
     pub role: Role,
     /// The regulator's agency.
     #[schema(example = "market_regulation")]
-    pub agency_code: Option<String>,
+    pub agency_code: Option<Agency>,
     /// The enterprise an enterprise user acts for.
     pub enterprise_id: Option<String>,
     pub disabled: bool,
@@ -35,8 +35,8 @@ impl From<&UserRow> for UserView {
         Self {
             id: u.id.clone(),
             username: u.username.clone(),
-            role: Role::parse(&u.role).unwrap_or(Role::Enterprise),
-            agency_code: u.agency_code.clone(),
+            role: u.role,
+            agency_code: u.agency_code,
             enterprise_id: u.enterprise_id.clone(),
             disabled: u.disabled,
             created_at: crate::clock::to_utc(u.created_at),
@@ -51,7 +51,7 @@ impl From<&UserRow> for UserView {
 pub struct NewUser {
     pub username: String,
     pub role: Role,
-    pub agency_code: Option<String>,
+    pub agency_code: Option<Agency>,
     pub enterprise_id: Option<String>,
 }
 
@@ -83,16 +83,20 @@ impl NewUser {
     ) -> Option<Self> {
         let username = parse_username(errors, "username", username);
         let role = errors.take("role", Role::parse(role));
-        let agency_code = agency_code
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
+        let agency_text = agency_code.map(str::trim).filter(|s| !s.is_empty());
+        let agency_code = agency_text.and_then(|a| match Agency::parse(a) {
+            Ok(agency) => Some(agency),
+            Err(_) => {
+                errors.push("agency_code", "unknown_agency", format!("no agency {a}"));
+                None
+            }
+        });
         let enterprise_id = enterprise_id
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
         match role {
-            Some(Role::Regulator) if agency_code.is_none() => {
+            Some(Role::Regulator) if agency_text.is_none() => {
                 errors.push("agency_code", "required", "regulators belong to an agency")
             }
             Some(Role::Enterprise) if enterprise_id.is_none() => errors.push(
@@ -102,7 +106,7 @@ impl NewUser {
             ),
             _ => {}
         }
-        if role.is_some_and(|r| r != Role::Regulator) && agency_code.is_some() {
+        if role.is_some_and(|r| r != Role::Regulator) && agency_text.is_some() {
             errors.push(
                 "agency_code",
                 "not_allowed",
@@ -132,7 +136,7 @@ pub fn create(
     new: NewUser,
     password_hash: String,
 ) -> ApiResult<UserRow> {
-    if let Some(a) = &new.agency_code {
+    if let Some(a) = new.agency_code {
         let exists: i64 = agencies::table
             .filter(agencies::code.eq(a))
             .count()
@@ -169,7 +173,7 @@ pub fn create(
         id: uuid::Uuid::now_v7().to_string(),
         username: new.username,
         password_hash,
-        role: new.role.as_str().to_owned(),
+        role: new.role,
         agency_code: new.agency_code,
         enterprise_id: new.enterprise_id,
         disabled: false,

@@ -5,12 +5,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::certifications::repo as certs;
-use crate::certifications::routes::parse_date;
 use crate::db::DbConn;
-use crate::designations::repo as designations;
+use crate::domain::{ApplicationKind, RecordStatus, RecordType};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
-use crate::records;
+use crate::http::parse_date;
+use crate::records::{self, certificates as certs, designations};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -35,13 +34,13 @@ pub struct Verification {
     pub number: String,
     /// `certification` or `designation`.
     #[schema(example = "designation")]
-    pub record_type: String,
+    pub record_type: RecordType,
     #[schema(example = "provincial_famous_brand")]
-    pub kind: String,
+    pub kind: ApplicationKind,
     pub record_id: String,
     /// Now (or on `at`): `valid`/`active`, `suspended`, `revoked`, `expired`, or `not_yet_valid`.
     #[schema(example = "active")]
-    pub status: String,
+    pub status: RecordStatus,
     /// True when the status is `valid` or `active`.
     pub valid: bool,
     pub valid_from: NaiveDate,
@@ -61,6 +60,7 @@ pub struct VerifyQuery {
     /// Answer for the end of this date (YYYY-MM-DD) from the status history, instead of now.
     pub at: Option<String>,
     /// Disambiguates a certificate number used by two kinds.
+    #[param(value_type = Option<ApplicationKind>)]
     pub kind: Option<String>,
 }
 
@@ -139,7 +139,7 @@ type DesignationHit = (
 pub fn verify_number(
     conn: &mut DbConn,
     number: &str,
-    kind: Option<&str>,
+    kind: Option<ApplicationKind>,
     at: Option<NaiveDate>,
 ) -> ApiResult<Verification> {
     use crate::db::schema::{
@@ -164,19 +164,19 @@ pub fn verify_number(
     {
         let status = match at {
             Some(d) => records::status_on(
-                &records::history(conn, "certification", &c.id)?,
+                &records::history::history(conn, RecordType::Certification, &c.id)?,
                 c.issued_on,
                 Some(c.expires_on),
                 d,
             ),
-            None => records::effective_status(&c.status, Some(c.expires_on), today),
+            None => records::effective_status(c.status, Some(c.expires_on), today),
         };
         found.push(Verification {
             number: c.certificate_number.clone(),
-            record_type: "certification".into(),
-            kind: c.kind.clone(),
+            record_type: RecordType::Certification,
+            kind: c.kind,
             record_id: c.id.clone(),
-            valid: status == "valid",
+            valid: status == RecordStatus::Valid,
             status,
             valid_from: c.issued_on,
             valid_until: Some(c.expires_on),
@@ -210,19 +210,19 @@ pub fn verify_number(
     {
         let status = match at {
             Some(date) => records::status_on(
-                &records::history(conn, "designation", &d.id)?,
+                &records::history::history(conn, RecordType::Designation, &d.id)?,
                 d.valid_from,
                 d.valid_until,
                 date,
             ),
-            None => records::effective_status(&d.status, d.valid_until, today),
+            None => records::effective_status(d.status, d.valid_until, today),
         };
         found.push(Verification {
             number: d.number.clone(),
-            record_type: "designation".into(),
-            kind: d.kind.clone(),
+            record_type: RecordType::Designation,
+            kind: d.kind,
             record_id: d.id.clone(),
-            valid: status == "active",
+            valid: status == RecordStatus::Active,
             status,
             valid_from: d.valid_from,
             valid_until: d.valid_until,
@@ -271,26 +271,30 @@ pub fn verify_number(
 #[get("/verify/{number}")]
 pub async fn verify(
     state: web::Data<AppState>,
+    cache: web::Data<Cache>,
     number: web::Path<String>,
     q: web::Query<VerifyQuery>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
     let at = parse_date(&mut errors, "at", q.at.as_deref());
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(|k| errors.take("kind", ApplicationKind::parse(k)));
     errors.finish()?;
     let number = number.into_inner().trim().to_owned();
-    let kind = q.kind.clone();
-    let cache = state.verify_cache.clone();
+    let cache = cache.into_inner();
     let body = state
         .db(move |conn| {
             if at.is_some() || !cache.enabled() {
                 // Answers about a past date come from the history; they are not cached.
-                let v = verify_number(conn, &number, kind.as_deref(), at)?;
+                let v = verify_number(conn, &number, kind, at)?;
                 return serde_json::to_string(&v).map_err(|e| ApiError::Internal(e.to_string()));
             }
             let generation = crate::audit::head_seq(conn)?;
-            let key = format!("{number}\u{0}{}", kind.as_deref().unwrap_or(""));
+            let key = format!("{number}\u{0}{}", kind.map_or("", ApplicationKind::as_str));
             let json = cache.get_or_load(&key, generation, || {
-                verify_number(conn, &number, kind.as_deref(), None)
+                verify_number(conn, &number, kind, None)
             })?;
             Ok(with_checked_at(&json))
         })
@@ -402,10 +406,10 @@ mod tests {
     fn sample() -> Verification {
         Verification {
             number: "N".into(),
-            record_type: "certification".into(),
-            kind: "organic".into(),
+            record_type: RecordType::Certification,
+            kind: ApplicationKind::Organic,
             record_id: "r".into(),
-            status: "valid".into(),
+            status: RecordStatus::Valid,
             valid: true,
             valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             valid_until: None,

@@ -1,13 +1,20 @@
-use chrono::{NaiveDate, NaiveDateTime};
+//! Designations the province or state grants: famous-brand products, famous trademarks, and the
+//! right to use a geographical-indication mark. Granted with a number once an approved
+//! application's public notice has closed.
+
+use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::schema::{designations, enterprises, products};
+use super::{names, Record, StatusChange};
+use crate::audit::AuditCtx;
+use crate::auth::policy::Visibility;
+use crate::db::schema::{designations, enterprises};
 use crate::db::{region_prefix_pattern, DbConn};
-use crate::enterprises::repo::Visibility;
+use crate::domain::{ApplicationKind, EnterpriseStatus, RecordStatus, RecordType};
+use crate::error::ApiResult;
 use crate::pagination::PageRequest;
-use crate::records::StatusChange;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = designations)]
@@ -15,7 +22,7 @@ use crate::records::StatusChange;
 pub struct DesignationRow {
     pub id: String,
     pub application_id: Option<String>,
-    pub kind: String,
+    pub kind: ApplicationKind,
     pub enterprise_id: String,
     pub product_id: Option<String>,
     pub geographical_indication_id: Option<String>,
@@ -23,7 +30,7 @@ pub struct DesignationRow {
     pub granted_year: i32,
     pub valid_from: NaiveDate,
     pub valid_until: Option<NaiveDate>,
-    pub status: String,
+    pub status: RecordStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
@@ -31,9 +38,9 @@ pub struct DesignationRow {
 
 #[derive(Debug, Default, Clone)]
 pub struct DesignationFilter {
-    pub kind: Option<String>,
+    pub kind: Option<ApplicationKind>,
     /// active / suspended / revoked / expired (expired and active are derived from the date).
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
     pub enterprise_id: Option<String>,
     pub product_id: Option<String>,
     pub geographical_indication_id: Option<String>,
@@ -59,30 +66,34 @@ pub fn list(
         diesel::dsl::exists(
             enterprises::table
                 .filter(enterprises::id.eq(designations::enterprise_id))
-                .filter(enterprises::status.eq("active")),
+                .filter(enterprises::status.eq(EnterpriseStatus::Active)),
         )
     };
     match vis {
         Visibility::All => {}
-        Visibility::Active => q = q.filter(active()),
-        Visibility::ActiveOr(own) => {
+        Visibility::Public => q = q.filter(active()),
+        Visibility::PublicOr(own) => {
             q = q.filter(active().or(designations::enterprise_id.eq(own.clone())))
         }
     }
-    if let Some(k) = &f.kind {
-        q = q.filter(designations::kind.eq(k.clone()));
+    if let Some(k) = f.kind {
+        q = q.filter(designations::kind.eq(k));
     }
     let live = designations::valid_until
         .is_null()
         .or(designations::valid_until.ge(today));
-    match f.status.as_deref() {
-        Some("active") => q = q.filter(designations::status.eq("active")).filter(live),
-        Some("expired") => {
+    match f.status {
+        Some(RecordStatus::Active) => {
             q = q
-                .filter(designations::status.eq("active"))
+                .filter(designations::status.eq(RecordStatus::Active))
+                .filter(live)
+        }
+        Some(RecordStatus::Expired) => {
+            q = q
+                .filter(designations::status.eq(RecordStatus::Active))
                 .filter(designations::valid_until.lt(today))
         }
-        Some(s) => q = q.filter(designations::status.eq(s.to_owned())),
+        Some(s) => q = q.filter(designations::status.eq(s)),
         None => {}
     }
     if let Some(e) = &f.enterprise_id {
@@ -108,7 +119,7 @@ pub fn list(
                     .is_null()
                     .or(designations::valid_until.ge(d)),
             )
-            .filter(designations::status.ne("revoked"));
+            .filter(designations::status.ne(RecordStatus::Revoked));
     }
     if let Some(after) = &page.after {
         q = q.filter(designations::id.gt(after.clone()));
@@ -122,6 +133,25 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<DesignationRow>> 
         .select(DesignationRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// A product's designations in force on `today`, in id order.
+pub fn live_for_product(
+    conn: &mut DbConn,
+    product_id: &str,
+    today: NaiveDate,
+) -> QueryResult<Vec<DesignationRow>> {
+    designations::table
+        .filter(designations::product_id.eq(product_id))
+        .filter(designations::status.eq(RecordStatus::Active))
+        .filter(
+            designations::valid_until
+                .is_null()
+                .or(designations::valid_until.ge(today)),
+        )
+        .order(designations::id.asc())
+        .select(DesignationRow::as_select())
+        .load(conn)
 }
 
 pub fn find_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<DesignationRow>> {
@@ -151,7 +181,7 @@ pub fn set_status_guarded(
     conn: &mut DbConn,
     id: &str,
     version: i32,
-    status: &str,
+    status: RecordStatus,
 ) -> QueryResult<usize> {
     diesel::update(
         designations::table
@@ -170,7 +200,7 @@ pub fn set_status_guarded(
 pub struct DesignationView {
     pub id: String,
     #[schema(example = "provincial_famous_brand")]
-    pub kind: String,
+    pub kind: ApplicationKind,
     #[schema(example = "QHMP-2026-0001")]
     pub number: String,
     pub enterprise_id: String,
@@ -185,7 +215,7 @@ pub struct DesignationView {
     pub valid_until: Option<NaiveDate>,
     /// `active`, `suspended`, `revoked`, or `expired` (derived from `valid_until`).
     #[schema(example = "active")]
-    pub status: String,
+    pub status: RecordStatus,
     pub application_id: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
@@ -202,13 +232,13 @@ pub struct DesignationDetail {
 pub fn views(conn: &mut DbConn, rows: &[DesignationRow]) -> QueryResult<Vec<DesignationView>> {
     let e: Vec<String> = rows.iter().map(|r| r.enterprise_id.clone()).collect();
     let p: Vec<String> = rows.iter().filter_map(|r| r.product_id.clone()).collect();
-    let names = crate::certifications::repo::names(conn, &e, &p)?;
+    let names = names(conn, &e, &p)?;
     let today = crate::clock::today();
     Ok(rows
         .iter()
         .map(|r| DesignationView {
             id: r.id.clone(),
-            kind: r.kind.clone(),
+            kind: r.kind,
             number: r.number.clone(),
             enterprise_id: r.enterprise_id.clone(),
             enterprise_name: names
@@ -221,7 +251,7 @@ pub fn views(conn: &mut DbConn, rows: &[DesignationRow]) -> QueryResult<Vec<Desi
             granted_year: r.granted_year,
             valid_from: r.valid_from,
             valid_until: r.valid_until,
-            status: crate::records::effective_status(&r.status, r.valid_until, today),
+            status: super::effective_status(r.status, r.valid_until, today),
             application_id: r.application_id.clone(),
             created_at: crate::clock::to_utc(r.created_at),
             updated_at: crate::clock::to_utc(r.updated_at),
@@ -230,11 +260,114 @@ pub fn views(conn: &mut DbConn, rows: &[DesignationRow]) -> QueryResult<Vec<Desi
         .collect())
 }
 
-/// Products referenced by designations exist in `products`; used by the GI users list.
-pub fn product_name(conn: &mut DbConn, id: &str) -> QueryResult<Option<String>> {
-    products::table
-        .find(id)
-        .select(products::name)
-        .first(conn)
-        .optional()
+impl Record for DesignationRow {
+    const TYPE: RecordType = RecordType::Designation;
+    const LIVE: RecordStatus = RecordStatus::Active;
+    type Filter = DesignationFilter;
+    type View = DesignationView;
+    type Detail = DesignationDetail;
+
+    fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
+        find(conn, id)
+    }
+    fn list(
+        conn: &mut DbConn,
+        vis: &Visibility,
+        filter: &DesignationFilter,
+        page: &PageRequest,
+    ) -> QueryResult<Vec<Self>> {
+        list(conn, vis, filter, page)
+    }
+    fn views(conn: &mut DbConn, rows: &[Self]) -> QueryResult<Vec<DesignationView>> {
+        views(conn, rows)
+    }
+    fn detail(designation: DesignationView, history: Vec<StatusChange>) -> DesignationDetail {
+        DesignationDetail {
+            designation,
+            history,
+        }
+    }
+    fn detail_version(d: &DesignationDetail) -> i32 {
+        d.designation.version
+    }
+    fn set_status_guarded(
+        conn: &mut DbConn,
+        id: &str,
+        version: i32,
+        status: RecordStatus,
+    ) -> QueryResult<usize> {
+        set_status_guarded(conn, id, version, status)
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn kind(&self) -> ApplicationKind {
+        self.kind
+    }
+    fn enterprise_id(&self) -> &str {
+        &self.enterprise_id
+    }
+    fn status(&self) -> RecordStatus {
+        self.status
+    }
+    fn valid_until(&self) -> Option<NaiveDate> {
+        self.valid_until
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// What granting a designation needs.
+pub struct NewDesignation<'a> {
+    pub application_id: &'a str,
+    pub kind: ApplicationKind,
+    /// The kind's number prefix (`QHMP`, `QHGI` …).
+    pub number_prefix: Option<&'a str>,
+    /// The kind's validity; `None`: no fixed expiry (GI mark use).
+    pub validity_months: Option<i32>,
+    pub enterprise_id: &'a str,
+    pub product_id: Option<&'a str>,
+    pub geographical_indication_id: Option<&'a str>,
+}
+
+/// Grants a designation, active from today, numbered `PREFIX-YEAR-NNNN` in grant order, with
+/// the first entry of its history. Call inside `write_tx` (the audit head lock serialises
+/// grants, so two never get the same serial).
+pub fn grant(conn: &mut DbConn, ctx: &AuditCtx, new: NewDesignation<'_>) -> ApiResult<String> {
+    let today = crate::clock::today();
+    let year = chrono::Datelike::year(&today);
+    let prefix = format!("{}-{year}-", new.number_prefix.unwrap_or("QH"));
+    let serial = count_numbers(conn, &prefix)? + 1;
+    let now = crate::clock::now();
+    let row = DesignationRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        application_id: Some(new.application_id.to_owned()),
+        kind: new.kind,
+        enterprise_id: new.enterprise_id.to_owned(),
+        product_id: new.product_id.map(str::to_owned),
+        geographical_indication_id: new.geographical_indication_id.map(str::to_owned),
+        number: format!("{prefix}{serial:04}"),
+        granted_year: year,
+        valid_from: today,
+        valid_until: new
+            .validity_months
+            .and_then(|m| today.checked_add_months(Months::new(m as u32))),
+        status: RecordStatus::Active,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    insert(conn, &row)?;
+    super::log_status(
+        conn,
+        ctx,
+        RecordType::Designation,
+        &row.id,
+        None,
+        RecordStatus::Active,
+        Some("granted"),
+        now,
+    )?;
+    Ok(row.id)
 }

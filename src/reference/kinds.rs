@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{agency_responsibilities, application_kinds};
 use crate::db::DbConn;
+use crate::domain::{Agency, ApplicationKind, KindCategory};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -15,8 +16,8 @@ use crate::state::AppState;
 #[diesel(table_name = application_kinds)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct KindRow {
-    pub code: String,
-    pub category: String,
+    pub code: ApplicationKind,
+    pub category: KindCategory,
     pub name_zh: String,
     pub name_en: String,
     pub validity_months: Option<i32>,
@@ -30,26 +31,26 @@ pub struct KindRow {
 
 impl KindRow {
     pub fn is_certification(&self) -> bool {
-        self.category == "certification"
+        self.category == KindCategory::Certification
     }
 }
 
 /// A kind with the agency that decides it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ApplicationKind {
+pub struct ApplicationKindInfo {
     #[schema(example = "green_food")]
-    pub code: String,
+    pub code: ApplicationKind,
     /// `certification` (registers a certificate issued by an external body) or `designation`
     /// (granted by the province, with a number).
     #[schema(example = "certification")]
-    pub category: String,
+    pub category: KindCategory,
     #[schema(example = "绿色食品")]
     pub name_zh: String,
     #[schema(example = "Green food")]
     pub name_en: String,
     /// The agency whose regulators decide this kind.
     #[schema(example = "agriculture")]
-    pub deciding_agency: Option<String>,
+    pub deciding_agency: Option<Agency>,
     /// Longest validity of a certificate or designation of this kind; `null` = no fixed expiry.
     #[schema(example = 36)]
     pub validity_months: Option<i32>,
@@ -65,7 +66,7 @@ pub struct ApplicationKind {
     pub note: Option<String>,
 }
 
-pub fn find(conn: &mut DbConn, code: &str) -> QueryResult<Option<KindRow>> {
+pub fn find(conn: &mut DbConn, code: ApplicationKind) -> QueryResult<Option<KindRow>> {
     application_kinds::table
         .find(code)
         .select(KindRow::as_select())
@@ -74,7 +75,7 @@ pub fn find(conn: &mut DbConn, code: &str) -> QueryResult<Option<KindRow>> {
 }
 
 /// The agency that decides `kind`, if any.
-pub fn deciding_agency(conn: &mut DbConn, kind: &str) -> QueryResult<Option<String>> {
+pub fn deciding_agency(conn: &mut DbConn, kind: ApplicationKind) -> QueryResult<Option<Agency>> {
     agency_responsibilities::table
         .filter(agency_responsibilities::application_kind.eq(kind))
         .select(agency_responsibilities::agency_code)
@@ -82,12 +83,12 @@ pub fn deciding_agency(conn: &mut DbConn, kind: &str) -> QueryResult<Option<Stri
         .optional()
 }
 
-pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ApplicationKind>> {
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ApplicationKindInfo>> {
     let kinds: Vec<KindRow> = application_kinds::table
         .select(KindRow::as_select())
         .order(application_kinds::code.asc())
         .load(conn)?;
-    let resp: Vec<(String, String)> = agency_responsibilities::table
+    let resp: Vec<(ApplicationKind, Agency)> = agency_responsibilities::table
         .select((
             agency_responsibilities::application_kind,
             agency_responsibilities::agency_code,
@@ -95,11 +96,11 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ApplicationKind>> {
         .load(conn)?;
     Ok(kinds
         .into_iter()
-        .map(|k| ApplicationKind {
+        .map(|k| ApplicationKindInfo {
             deciding_agency: resp
                 .iter()
                 .find(|(kind, _)| *kind == k.code)
-                .map(|(_, a)| a.clone()),
+                .map(|(_, a)| *a),
             code: k.code,
             category: k.category,
             name_zh: k.name_zh,
@@ -114,7 +115,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ApplicationKind>> {
         .collect())
 }
 
-crate::page_type!(ApplicationKindPage, ApplicationKind);
+crate::page_type!(ApplicationKindPage, ApplicationKindInfo);
 
 #[utoipa::path(
     get, path = "/api/v1/application-kinds", tag = "reference",

@@ -121,14 +121,16 @@ pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let (Some(state), Some(limits)) = (
+        req.app_data::<web::Data<AppState>>().cloned(),
+        req.app_data::<web::Data<Limits>>().cloned(),
+    ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let ip = req
         .peer_addr()
         .map(|a| a.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let limits = &state.limits;
     let api_key = req
         .headers()
         .get("x-api-key")
@@ -136,13 +138,13 @@ pub async fn rate_limit(
         .map(str::to_owned);
     let mut verdicts = Vec::new();
     if let Some(key) = api_key {
-        let hash = crate::api_clients::hash_key(key.trim());
+        let hash = super::hash_key(key.trim());
         let client = match limits.cached(&hash) {
             Some(c) => c,
             None => {
                 let k = key.trim().to_owned();
                 let c = state
-                    .db(move |conn| Ok(crate::api_clients::find_active_by_key(conn, &k)?))
+                    .db(move |conn| Ok(super::find_active_by_key(conn, &k)?))
                     .await
                     .map_err(actix_web::Error::from)?;
                 limits.remember(hash, c.clone());

@@ -1,8 +1,6 @@
 //! Enterprises: visibility, verification, editing, direct registration with a USCC override.
 
-mod common;
-
-use common::{each_backend, ids, uscc, TestApp};
+use crate::common::{each_backend, ids, uscc, TestApp};
 use serde_json::json;
 
 #[actix_web::test]

@@ -1,8 +1,6 @@
 //! Admin management of accounts.
 
-mod common;
-
-use common::{each_backend, TestApp};
+use crate::common::{each_backend, TestApp};
 use serde_json::json;
 
 #[actix_web::test]

@@ -1,8 +1,6 @@
 //! Sign-in, tokens, sessions, self-registration.
 
-mod common;
-
-use common::{each_backend, uscc, TestApp, PASSWORD};
+use crate::common::{each_backend, uscc, TestApp, PASSWORD};
 use serde_json::json;
 
 #[actix_web::test]

@@ -1,13 +1,19 @@
+//! Certificates (green food, organic, halal …): issued by an external body, registered here when
+//! the responsible agency approves the application that carries them.
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{certification_bodies, certifications, enterprises, products};
+use super::{names, Record, StatusChange};
+use crate::audit::AuditCtx;
+use crate::auth::policy::Visibility;
+use crate::db::schema::{certifications, enterprises, products};
 use crate::db::{region_prefix_pattern, DbConn};
-use crate::enterprises::repo::Visibility;
+use crate::domain::{ApplicationKind, EnterpriseStatus, RecordStatus, RecordType};
+use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
-use crate::records::StatusChange;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = certifications)]
@@ -15,7 +21,7 @@ use crate::records::StatusChange;
 pub struct CertRow {
     pub id: String,
     pub application_id: Option<String>,
-    pub kind: String,
+    pub kind: ApplicationKind,
     pub enterprise_id: String,
     pub product_id: String,
     pub certificate_number: String,
@@ -23,7 +29,7 @@ pub struct CertRow {
     pub scope: String,
     pub issued_on: NaiveDate,
     pub expires_on: NaiveDate,
-    pub status: String,
+    pub status: RecordStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
@@ -31,9 +37,9 @@ pub struct CertRow {
 
 #[derive(Debug, Default, Clone)]
 pub struct CertFilter {
-    pub kind: Option<String>,
+    pub kind: Option<ApplicationKind>,
     /// valid / suspended / revoked / expired (expired and valid are derived from the date).
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
     pub enterprise_id: Option<String>,
     pub product_id: Option<String>,
     pub region_code: Option<String>,
@@ -58,31 +64,31 @@ pub fn list(
         diesel::dsl::exists(
             enterprises::table
                 .filter(enterprises::id.eq(certifications::enterprise_id))
-                .filter(enterprises::status.eq("active")),
+                .filter(enterprises::status.eq(EnterpriseStatus::Active)),
         )
     };
     match vis {
         Visibility::All => {}
-        Visibility::Active => q = q.filter(active()),
-        Visibility::ActiveOr(own) => {
+        Visibility::Public => q = q.filter(active()),
+        Visibility::PublicOr(own) => {
             q = q.filter(active().or(certifications::enterprise_id.eq(own.clone())))
         }
     }
-    if let Some(k) = &f.kind {
-        q = q.filter(certifications::kind.eq(k.clone()));
+    if let Some(k) = f.kind {
+        q = q.filter(certifications::kind.eq(k));
     }
-    match f.status.as_deref() {
-        Some("valid") => {
+    match f.status {
+        Some(RecordStatus::Valid) => {
             q = q
-                .filter(certifications::status.eq("valid"))
+                .filter(certifications::status.eq(RecordStatus::Valid))
                 .filter(certifications::expires_on.ge(today))
         }
-        Some("expired") => {
+        Some(RecordStatus::Expired) => {
             q = q
-                .filter(certifications::status.eq("valid"))
+                .filter(certifications::status.eq(RecordStatus::Valid))
                 .filter(certifications::expires_on.lt(today))
         }
-        Some(s) => q = q.filter(certifications::status.eq(s.to_owned())),
+        Some(s) => q = q.filter(certifications::status.eq(s)),
         None => {}
     }
     if let Some(e) = &f.enterprise_id {
@@ -101,7 +107,7 @@ pub fn list(
         q = q
             .filter(certifications::issued_on.le(d))
             .filter(certifications::expires_on.ge(d))
-            .filter(certifications::status.ne("revoked"));
+            .filter(certifications::status.ne(RecordStatus::Revoked));
     }
     if let Some(after) = &page.after {
         q = q.filter(certifications::id.gt(after.clone()));
@@ -115,6 +121,21 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CertRow>> {
         .select(CertRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// A product's certificates in force on `today`, in id order.
+pub fn live_for_product(
+    conn: &mut DbConn,
+    product_id: &str,
+    today: NaiveDate,
+) -> QueryResult<Vec<CertRow>> {
+    certifications::table
+        .filter(certifications::product_id.eq(product_id))
+        .filter(certifications::status.eq(RecordStatus::Valid))
+        .filter(certifications::expires_on.ge(today))
+        .order(certifications::id.asc())
+        .select(CertRow::as_select())
+        .load(conn)
 }
 
 pub fn find_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Vec<CertRow>> {
@@ -135,7 +156,7 @@ pub fn set_status_guarded(
     conn: &mut DbConn,
     id: &str,
     version: i32,
-    status: &str,
+    status: RecordStatus,
 ) -> QueryResult<usize> {
     diesel::update(
         certifications::table
@@ -150,51 +171,11 @@ pub fn set_status_guarded(
     .execute(conn)
 }
 
-/// Names of enterprises and products, for views.
-pub fn names(
-    conn: &mut DbConn,
-    enterprise_ids: &[String],
-    product_ids: &[String],
-) -> QueryResult<Names> {
-    Ok(Names {
-        enterprises: enterprises::table
-            .filter(enterprises::id.eq_any(enterprise_ids))
-            .select((
-                enterprises::id,
-                enterprises::name,
-                enterprises::uscc,
-                enterprises::status,
-            ))
-            .load(conn)?,
-        products: products::table
-            .filter(products::id.eq_any(product_ids))
-            .select((products::id, products::name))
-            .load(conn)?,
-    })
-}
-
-pub struct Names {
-    pub enterprises: Vec<(String, String, String, String)>,
-    pub products: Vec<(String, String)>,
-}
-
-impl Names {
-    pub fn enterprise(&self, id: &str) -> Option<&(String, String, String, String)> {
-        self.enterprises.iter().find(|e| e.0 == id)
-    }
-    pub fn product(&self, id: &str) -> Option<String> {
-        self.products
-            .iter()
-            .find(|p| p.0 == id)
-            .map(|p| p.1.clone())
-    }
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CertView {
     pub id: String,
     #[schema(example = "green_food")]
-    pub kind: String,
+    pub kind: ApplicationKind,
     #[schema(example = "GF632801260012")]
     pub certificate_number: String,
     pub enterprise_id: String,
@@ -209,7 +190,7 @@ pub struct CertView {
     pub expires_on: NaiveDate,
     /// `valid`, `suspended`, `revoked`, or `expired` (derived from `expires_on`, never stale).
     #[schema(example = "valid")]
-    pub status: String,
+    pub status: RecordStatus,
     pub application_id: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
@@ -232,7 +213,7 @@ pub fn views(conn: &mut DbConn, rows: &[CertRow]) -> QueryResult<Vec<CertView>> 
         .iter()
         .map(|r| CertView {
             id: r.id.clone(),
-            kind: r.kind.clone(),
+            kind: r.kind,
             certificate_number: r.certificate_number.clone(),
             enterprise_id: r.enterprise_id.clone(),
             enterprise_name: names
@@ -245,7 +226,7 @@ pub fn views(conn: &mut DbConn, rows: &[CertRow]) -> QueryResult<Vec<CertView>> 
             scope: r.scope.clone(),
             issued_on: r.issued_on,
             expires_on: r.expires_on,
-            status: crate::records::effective_status(&r.status, Some(r.expires_on), today),
+            status: super::effective_status(r.status, Some(r.expires_on), today),
             application_id: r.application_id.clone(),
             created_at: crate::clock::to_utc(r.created_at),
             updated_at: crate::clock::to_utc(r.updated_at),
@@ -254,51 +235,124 @@ pub fn views(conn: &mut DbConn, rows: &[CertRow]) -> QueryResult<Vec<CertView>> 
         .collect())
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, ToSchema)]
-#[diesel(table_name = certification_bodies)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
-pub struct CertificationBody {
-    pub id: String,
-    #[schema(example = "cgfdc")]
-    pub key: String,
-    #[schema(example = "中国绿色食品发展中心")]
-    pub name_zh: String,
-    #[schema(example = "China Green Food Development Center")]
-    pub name_en: String,
-    pub abbreviation: Option<String>,
-    pub approval_number: Option<String>,
-    /// `;`-separated certification kinds it issues.
-    #[schema(example = "green_food")]
-    pub kinds: String,
-    pub website: Option<String>,
-    pub source: Option<String>,
-    /// `confirmed` or `uncertain`.
-    pub confidence: Option<String>,
+impl Record for CertRow {
+    const TYPE: RecordType = RecordType::Certification;
+    const LIVE: RecordStatus = RecordStatus::Valid;
+    type Filter = CertFilter;
+    type View = CertView;
+    type Detail = CertDetail;
+
+    fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>> {
+        find(conn, id)
+    }
+    fn list(
+        conn: &mut DbConn,
+        vis: &Visibility,
+        filter: &CertFilter,
+        page: &PageRequest,
+    ) -> QueryResult<Vec<Self>> {
+        list(conn, vis, filter, page)
+    }
+    fn views(conn: &mut DbConn, rows: &[Self]) -> QueryResult<Vec<CertView>> {
+        views(conn, rows)
+    }
+    fn detail(certification: CertView, history: Vec<StatusChange>) -> CertDetail {
+        CertDetail {
+            certification,
+            history,
+        }
+    }
+    fn detail_version(d: &CertDetail) -> i32 {
+        d.certification.version
+    }
+    fn set_status_guarded(
+        conn: &mut DbConn,
+        id: &str,
+        version: i32,
+        status: RecordStatus,
+    ) -> QueryResult<usize> {
+        set_status_guarded(conn, id, version, status)
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn kind(&self) -> ApplicationKind {
+        self.kind
+    }
+    fn enterprise_id(&self) -> &str {
+        &self.enterprise_id
+    }
+    fn status(&self) -> RecordStatus {
+        self.status
+    }
+    fn valid_until(&self) -> Option<NaiveDate> {
+        Some(self.expires_on)
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
 }
 
-pub fn list_bodies(
-    conn: &mut DbConn,
-    kind: Option<&str>,
-    page: &PageRequest,
-) -> QueryResult<Vec<CertificationBody>> {
-    let mut q = certification_bodies::table
-        .select(CertificationBody::as_select())
-        .order(certification_bodies::id.asc())
-        .limit(page.fetch())
-        .into_boxed();
-    if let Some(k) = kind {
-        q = q.filter(certification_bodies::kinds.like(format!("%{k}%")));
-    }
-    if let Some(after) = &page.after {
-        q = q.filter(certification_bodies::id.gt(after.clone()));
-    }
-    q.load(conn)
+/// The details a certification application carries: the certificate as the body issued it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertDetails {
+    pub certificate_number: String,
+    pub certification_body_id: String,
+    pub issued_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub scope: String,
 }
 
-pub fn find_body(conn: &mut DbConn, id: &str) -> QueryResult<Option<CertificationBody>> {
-    certification_bodies::table
-        .find(id)
-        .select(CertificationBody::as_select())
-        .first(conn)
-        .optional()
+/// What approving a certification application registers.
+pub struct NewCertificate<'a> {
+    pub application_id: &'a str,
+    pub kind: ApplicationKind,
+    pub enterprise_id: &'a str,
+    pub product_id: &'a str,
+    pub details: CertDetails,
+}
+
+/// Registers a certificate, valid from now, with the first entry of its history. A number the
+/// same body already registered for this kind is 409. Call inside `write_tx`.
+pub fn register(conn: &mut DbConn, ctx: &AuditCtx, new: NewCertificate<'_>) -> ApiResult<String> {
+    let number = new.details.certificate_number.trim().to_owned();
+    if find_by_number(conn, &number)?
+        .iter()
+        .any(|c| c.kind == new.kind)
+    {
+        return Err(ApiError::conflict(
+            "duplicate_certificate",
+            format!("a {} certificate numbered {number} is registered", new.kind),
+        ));
+    }
+    let now = crate::clock::now();
+    let row = CertRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        application_id: Some(new.application_id.to_owned()),
+        kind: new.kind,
+        enterprise_id: new.enterprise_id.to_owned(),
+        product_id: new.product_id.to_owned(),
+        certificate_number: number,
+        certification_body_id: Some(new.details.certification_body_id),
+        scope: new.details.scope.trim().to_owned(),
+        issued_on: new.details.issued_on,
+        expires_on: new.details.expires_on,
+        status: RecordStatus::Valid,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    insert(conn, &row)?;
+    super::log_status(
+        conn,
+        ctx,
+        RecordType::Certification,
+        &row.id,
+        None,
+        RecordStatus::Valid,
+        Some("application approved"),
+        now,
+    )?;
+    Ok(row.id)
 }

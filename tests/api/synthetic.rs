@@ -1,12 +1,11 @@
 //! The synthetic register generator used by the benchmarks.
 
-mod common;
-
-use common::{backends, TestDb};
+use crate::common::{backends, TestDb};
 use diesel::prelude::*;
 use registry::db::schema::{
     audit_log, certifications, designations, enterprises, products, record_status_changes,
 };
+use registry::domain::{RecordStatus, RecordType};
 
 #[test]
 fn generates_a_consistent_register_at_small_scale_on_every_backend() {
@@ -54,16 +53,14 @@ fn generates_a_consistent_register_at_small_scale_on_every_backend() {
             50
         );
         // Every record has a history that ends in its current status.
-        let certs: Vec<(String, String)> = certifications::table
+        let certs: Vec<(String, RecordStatus)> = certifications::table
             .select((certifications::id, certifications::status))
             .load(&mut conn)
             .unwrap();
         for (id, status) in &certs {
-            let h = registry::records::history(&mut conn, "certification", id).unwrap();
-            assert_eq!(
-                h.last().map(|x| x.to_status.as_str()),
-                Some(status.as_str())
-            );
+            let h = registry::records::history::history(&mut conn, RecordType::Certification, id)
+                .unwrap();
+            assert_eq!(h.last().map(|x| x.to_status), Some(*status));
         }
         let changes: i64 = record_status_changes::table
             .count()

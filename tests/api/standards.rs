@@ -1,8 +1,6 @@
 //! The standards catalogue: seeded codes, canonical forms, levels, withdrawal and succession.
 
-mod common;
-
-use common::{each_backend, TestApp};
+use crate::common::{each_backend, TestApp};
 use serde_json::json;
 
 #[actix_web::test]

@@ -1,8 +1,6 @@
 //! Applications, their review, and the records they create (DESIGN.md §6).
 
-mod common;
-
-use common::{backends, each_backend, TestApp};
+use crate::common::{backends, each_backend, TestApp};
 use serde_json::{json, Value};
 
 const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";

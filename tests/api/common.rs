@@ -1,8 +1,6 @@
 //! Test harness: a fresh database per test (SQLite always; PostgreSQL too when
 //! `TEST_DATABASE_URL` is set), the real server on port 0, and users for every role.
 
-#![allow(dead_code)]
-
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -180,7 +178,6 @@ struct One {
 /// A database owned by one test; dropped with it.
 pub struct TestDb {
     pub url: String,
-    pub backend: Backend,
     pg_cleanup: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -194,7 +191,6 @@ impl TestDb {
                 std::fs::copy(sqlite_template(), &path).expect("copy template");
                 Self {
                     url: format!("sqlite://{}", path.display()),
-                    backend,
                     pg_cleanup: None,
                     _dir: Some(dir),
                 }
@@ -215,7 +211,6 @@ impl TestDb {
                 }
                 Self {
                     url: pg_url_with_db(&base, &name),
-                    backend,
                     pg_cleanup: Some((base, name)),
                     _dir: None,
                 }

@@ -1,8 +1,6 @@
 //! Products: who may create and edit them, GTINs, visibility, declared standards.
 
-mod common;
-
-use common::{each_backend, gtin, ids, TestApp};
+use crate::common::{each_backend, gtin, ids, TestApp};
 use serde_json::json;
 
 #[actix_web::test]

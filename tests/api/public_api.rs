@@ -1,9 +1,7 @@
 //! The public API for third-party apps: search, profiles, validators, batch verification, the
 //! change feed, statistics, rate limits and API keys.
 
-mod common;
-
-use common::{backends, each_backend, gtin, ids, TestApp};
+use crate::common::{backends, each_backend, gtin, ids, TestApp};
 use serde_json::{json, Value};
 
 /// Takes an application of enterprise A through to its record; returns the record id.

@@ -1,0 +1,104 @@
+//! `POST /api/v1/auth/register`: an enterprise signs itself up (pending until verified).
+
+use actix_web::{post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::AuditCtx;
+use crate::auth::{password, Caller};
+use crate::db::write_tx;
+use crate::domain::{EnterpriseStatus, Role};
+use crate::enterprises::service::{
+    self as enterprises, EnterpriseInput, EnterpriseView, NewEnterprise,
+};
+use crate::error::{ApiError, ApiResult, Errors, Problem};
+use crate::http::Json;
+use crate::state::AppState;
+use crate::users::service::{self as user_service, NewUser, UserView};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "username": "chaidamu_goji", "password": "a long passphrase",
+    "enterprise": {"uscc": "914403001922038216", "name": "柴达木示例枸杞有限公司", "legal_representative": "王示例",
+        "region_code": "632800", "address": "德令哈市示例路 1 号", "sectors": ["food"], "scale": "small",
+        "contact_phone": "0977-8200000", "contact_email": "contact@example.com"}
+}))]
+pub struct RegisterRequest {
+    pub username: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub enterprise: EnterpriseInput,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub user: UserView,
+    /// In status `pending` until the market-regulation agency verifies it.
+    pub enterprise: EnterpriseView,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = RegisterResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username or USCC taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (e.g. `enterprise.uscc` failing its check character)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let mut errors = Errors::new();
+    password::check_new(&mut errors, "password", &b.password);
+    let user = NewUser::parse(
+        &mut errors,
+        &b.username,
+        Role::Enterprise.as_str(),
+        None,
+        Some("pending"),
+    );
+    let ent = NewEnterprise::parse(&mut errors, "enterprise.", &b.enterprise, None);
+    errors.finish()?;
+    let (Some(user), Some(ent)) = (user, ent) else {
+        return Err(ApiError::Internal("validated input missing".into()));
+    };
+    let pw = b.password;
+    let hash = web::block(move || password::hash(&pw)).await?;
+    let ctx = AuditCtx {
+        actor_id: None,
+        actor_label: format!("self-registration:{}", user.username),
+        request_id: Some(caller.request_id.clone()),
+    };
+    let (user, ent) = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let ent =
+                    enterprises::create(conn, &ctx, ent, EnterpriseStatus::Pending, "enterprise.")?;
+                let user = user_service::create(
+                    conn,
+                    &ctx,
+                    NewUser {
+                        enterprise_id: Some(ent.id.clone()),
+                        ..user
+                    },
+                    hash,
+                )?;
+                let ent = enterprises::views(conn, &[ent], |_| true)?.remove(0);
+                Ok((user, ent))
+            })
+        })
+        .await?;
+    let location = format!("/api/v1/enterprises/{}", ent.id);
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .json(RegisterResponse {
+            user: UserView::from(&user),
+            enterprise: ent,
+        }))
+}

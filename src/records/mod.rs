@@ -1,0 +1,273 @@
+//! Certificates and designations: the records an approved application creates. They share one
+//! path for reading (get, list, status history) and for the regulator's actions (suspend,
+//! reinstate, revoke); each kind of record brings its table through [`Record`].
+
+pub mod bodies;
+pub mod certificates;
+pub mod designations;
+pub mod history;
+pub mod routes;
+
+pub use history::{effective_status, log_status, status_on, StatusChange, StatusChangeRow};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::AuditCtx;
+use crate::auth::policy::{self, Action, Actor, Target, Visibility};
+use crate::db::schema::{enterprises, products};
+use crate::db::DbConn;
+use crate::domain::{ApplicationKind, RecordStatus, RecordType};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageRequest;
+
+/// What the shared path needs of a kind of record.
+pub trait Record: Sized + Send + 'static {
+    const TYPE: RecordType;
+    /// The stored status while in force: `valid` (certificates) or `active` (designations).
+    const LIVE: RecordStatus;
+    type Filter: Send + 'static;
+    /// One record as the API shows it (names resolved, status as of today).
+    type View: Serialize + Send + 'static;
+    /// A view with its status history.
+    type Detail: Serialize + Send + 'static;
+
+    fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Self>>;
+    fn list(
+        conn: &mut DbConn,
+        vis: &Visibility,
+        filter: &Self::Filter,
+        page: &PageRequest,
+    ) -> QueryResult<Vec<Self>>;
+    fn views(conn: &mut DbConn, rows: &[Self]) -> QueryResult<Vec<Self::View>>;
+    fn detail(view: Self::View, history: Vec<StatusChange>) -> Self::Detail;
+    fn detail_version(detail: &Self::Detail) -> i32;
+    /// Writes `status` only if the row is still at `version`: 0 rows means someone else won.
+    fn set_status_guarded(
+        conn: &mut DbConn,
+        id: &str,
+        version: i32,
+        status: RecordStatus,
+    ) -> QueryResult<usize>;
+
+    fn id(&self) -> &str;
+    fn kind(&self) -> ApplicationKind;
+    fn enterprise_id(&self) -> &str;
+    fn status(&self) -> RecordStatus;
+    fn valid_until(&self) -> Option<NaiveDate>;
+    fn version(&self) -> i32;
+}
+
+/// The policy's view of a record: owned by its enterprise (public while that is active), acted
+/// on by the agency that decides its kind.
+fn target_facts<R: Record>(
+    conn: &mut DbConn,
+    row: &R,
+) -> QueryResult<(
+    Option<crate::domain::EnterpriseStatus>,
+    Option<crate::domain::Agency>,
+)> {
+    Ok((
+        crate::enterprises::repo::status(conn, row.enterprise_id())?,
+        crate::reference::kinds::deciding_agency(conn, row.kind())?,
+    ))
+}
+
+fn detail_of<R: Record>(conn: &mut DbConn, row: R) -> ApiResult<R::Detail> {
+    let history = history::history(conn, R::TYPE, row.id())?
+        .iter()
+        .map(StatusChange::from)
+        .collect();
+    let view = R::views(conn, std::slice::from_ref(&row))?.remove(0);
+    Ok(R::detail(view, history))
+}
+
+/// Names of enterprises and products, for views.
+pub(crate) fn names(
+    conn: &mut DbConn,
+    enterprise_ids: &[String],
+    product_ids: &[String],
+) -> QueryResult<Names> {
+    Ok(Names {
+        enterprises: enterprises::table
+            .filter(enterprises::id.eq_any(enterprise_ids))
+            .select((
+                enterprises::id,
+                enterprises::name,
+                enterprises::uscc,
+                enterprises::status,
+            ))
+            .load(conn)?,
+        products: products::table
+            .filter(products::id.eq_any(product_ids))
+            .select((products::id, products::name))
+            .load(conn)?,
+    })
+}
+
+pub struct Names {
+    pub enterprises: Vec<(String, String, String, String)>,
+    pub products: Vec<(String, String)>,
+}
+
+impl Names {
+    pub fn enterprise(&self, id: &str) -> Option<&(String, String, String, String)> {
+        self.enterprises.iter().find(|e| e.0 == id)
+    }
+    pub fn product(&self, id: &str) -> Option<String> {
+        self.products
+            .iter()
+            .find(|p| p.0 == id)
+            .map(|p| p.1.clone())
+    }
+}
+
+/// One record with its history, if the caller may see it (404 otherwise).
+pub fn get<R: Record>(conn: &mut DbConn, actor: Option<&Actor>, id: &str) -> ApiResult<R::Detail> {
+    let row = R::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let (status, _) = target_facts(conn, &row)?;
+    policy::check(
+        actor,
+        Action::Read,
+        Target::owned_by(row.enterprise_id(), status),
+    )?;
+    detail_of(conn, row)
+}
+
+/// A page of the records the caller may see.
+pub fn list<R: Record>(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    filter: &R::Filter,
+    page: &PageRequest,
+) -> ApiResult<(Vec<R::View>, Option<String>)> {
+    let rows = R::list(conn, &policy::visibility(actor), filter, page)?;
+    let (rows, next) = page.finish(rows, |r| r.id());
+    Ok((R::views(conn, &rows)?, next))
+}
+
+/// A regulator's action on a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordAction {
+    Suspend,
+    Reinstate,
+    Revoke,
+}
+
+impl RecordAction {
+    /// The new stored status, or 409 naming the current one. `live` is the stored status while
+    /// in force; an expired record can be revoked but not suspended.
+    pub fn next(
+        self,
+        stored: RecordStatus,
+        effective: RecordStatus,
+        live: RecordStatus,
+    ) -> ApiResult<RecordStatus> {
+        use RecordStatus::*;
+        match self {
+            RecordAction::Suspend if stored == live && effective == live => Ok(Suspended),
+            RecordAction::Reinstate if stored == Suspended => Ok(live),
+            RecordAction::Revoke if stored == live || stored == Suspended => Ok(Revoked),
+            _ => Err(ApiError::InvalidState {
+                resource: "record",
+                state: effective.to_string(),
+            }),
+        }
+    }
+}
+
+/// Suspends, reinstates or revokes a record: only a regulator of the agency responsible for its
+/// kind may; the transition must fit the current status; of two regulators acting at once one
+/// wins and the other gets 409. Call inside `write_tx`.
+pub fn act<R: Record>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    ctx: &AuditCtx,
+    id: &str,
+    action: RecordAction,
+    reason: &str,
+) -> ApiResult<R::Detail> {
+    let row = R::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let (status, agency) = target_facts(conn, &row)?;
+    let target = Target::owned_by(row.enterprise_id(), status).decided_by(agency);
+    policy::check(Some(actor), Action::Read, target)?;
+    policy::check(Some(actor), Action::Decide, target)?;
+    let effective = effective_status(row.status(), row.valid_until(), crate::clock::today());
+    let next = action.next(row.status(), effective, R::LIVE)?;
+    if R::set_status_guarded(conn, row.id(), row.version(), next)? == 0 {
+        return Err(ApiError::conflict(
+            "concurrent_update",
+            format!("the {} changed meanwhile; reload and retry", R::TYPE),
+        ));
+    }
+    log_status(
+        conn,
+        ctx,
+        R::TYPE,
+        row.id(),
+        Some(row.status()),
+        next,
+        Some(reason),
+        crate::clock::now(),
+    )?;
+    let row = R::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    detail_of(conn, row)
+}
+
+/// The body of suspend / reinstate / revoke.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "failed the 2026 provincial spot check (batch 17)"}))]
+pub struct ActionRequest {
+    /// Why: kept in the status history and the audit trail.
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RecordStatus::*;
+
+    #[test]
+    fn actions_respect_the_current_status() {
+        let cases = [
+            (RecordAction::Suspend, Valid, Valid, Valid, Ok(Suspended)),
+            (RecordAction::Suspend, Valid, Expired, Valid, Err(())),
+            (RecordAction::Suspend, Suspended, Suspended, Active, Err(())),
+            (
+                RecordAction::Reinstate,
+                Suspended,
+                Suspended,
+                Active,
+                Ok(Active),
+            ),
+            (
+                RecordAction::Reinstate,
+                Suspended,
+                Suspended,
+                Valid,
+                Ok(Valid),
+            ),
+            (RecordAction::Reinstate, Revoked, Revoked, Valid, Err(())),
+            (RecordAction::Reinstate, Valid, Valid, Valid, Err(())),
+            (
+                RecordAction::Revoke,
+                Suspended,
+                Suspended,
+                Valid,
+                Ok(Revoked),
+            ),
+            (RecordAction::Revoke, Valid, Expired, Valid, Ok(Revoked)),
+            (RecordAction::Revoke, Revoked, Revoked, Valid, Err(())),
+        ];
+        for (action, stored, effective, live, expected) in cases {
+            let got = action.next(stored, effective, live).map_err(|_| ());
+            assert_eq!(
+                got, expected,
+                "{action:?} from {stored} ({effective}), live {live}"
+            );
+        }
+    }
+}

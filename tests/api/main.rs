@@ -1,0 +1,14 @@
+//! The integration suite: one binary, so the harness compiles once. Each module is a feature;
+//! every test runs on SQLite, and on PostgreSQL too when `TEST_DATABASE_URL` is set.
+
+mod common;
+
+mod auth;
+mod enterprises;
+mod platform;
+mod products;
+mod public_api;
+mod standards;
+mod synthetic;
+mod users;
+mod workflow;
