@@ -3,11 +3,10 @@
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-
-use chrono::NaiveDate;
 
 use crate::error::{ApiError, Errors, FieldError};
 

@@ -77,11 +77,11 @@ crate::page_type!(ApplicationPage, ApplicationView);
 
 /// Whether the caller sees the applicant's private parts (details, documents, contacts).
 pub fn private(actor: Option<&Actor>, row: &ApplicationRow) -> bool {
-    policy::decide(
+    policy::allows(
         actor,
         Action::ReadPrivate,
         Target::owned_by(&row.enterprise_id, None),
-    ) == policy::Decision::Allow
+    )
 }
 
 pub fn view(row: &ApplicationRow, private: bool) -> ApplicationView {

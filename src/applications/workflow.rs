@@ -10,7 +10,7 @@ use super::rules::{check_documents, validate};
 use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{authorize, check, Action, Actor, Target};
 use crate::db::DbConn;
-use crate::domain::{ApplicationKind, ApplicationState, EnterpriseStatus, ObjectionStatus, Role};
+use crate::domain::{ApplicationKind, ApplicationState, EnterpriseStatus, ObjectionStatus};
 use crate::error::{ApiError, ApiResult, Errors};
 use crate::records::{certificates, designations};
 use crate::reference::kinds::{self, KindRow};
@@ -117,12 +117,7 @@ pub fn create(
     check_documents(&mut errors, &mut new.documents);
     errors.finish()?;
     let kind = find_kind(conn, new.kind)?;
-    let Some(ent_status) = crate::enterprises::repo::status(conn, &new.enterprise_id)? else {
-        return Err(match ctx.actor.map(|a| a.role) {
-            Some(Role::Enterprise) => ApiError::NotFound,
-            _ => ApiError::Forbidden,
-        });
-    };
+    let ent_status = crate::enterprises::repo::status(conn, &new.enterprise_id)?;
     let agency = kinds::deciding_agency(conn, kind.code)?.ok_or_else(|| {
         ApiError::field(
             "kind",
@@ -133,7 +128,7 @@ pub fn create(
     check(
         ctx.actor,
         Action::ManageApplication,
-        Target::owned_by(&new.enterprise_id, Some(ent_status)).decided_by(Some(agency)),
+        Target::owned_by(&new.enterprise_id, ent_status).decided_by(Some(agency)),
     )?;
     if !kind.accepting_applications {
         return Err(ApiError::field(

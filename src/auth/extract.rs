@@ -2,9 +2,8 @@
 
 use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpMessage, HttpRequest};
-use futures_util::future::LocalBoxFuture;
-
 use diesel::prelude::*;
+use futures_util::future::LocalBoxFuture;
 
 use super::policy::Actor;
 use super::token::Keys;

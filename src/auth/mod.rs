@@ -4,6 +4,7 @@
 pub mod extract;
 pub mod password;
 pub mod policy;
+pub mod refresh;
 pub mod throttle;
 pub mod token;
 

@@ -200,6 +200,11 @@ pub fn authorize(
     decide(actor, action, target).into_result()
 }
 
+/// Whether `actor` may: for what an answer includes (private fields), not for refusing.
+pub fn allows(actor: Option<&Actor>, action: Action, target: Target<'_>) -> bool {
+    decide(actor, action, target) == Decision::Allow
+}
+
 /// One decision as a result (no existence check first): `check(actor, Action::X, target)?`.
 pub fn check(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Result<(), ApiError> {
     decide(actor, action, target).into_result()

@@ -135,13 +135,6 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<(DbPool, BackendKind), DbS
     Ok((pool, kind))
 }
 
-pub fn backend_of(conn: &DbConn) -> BackendKind {
-    match conn {
-        DbConn::Pg(_) => BackendKind::Postgres,
-        DbConn::Sqlite(_) => BackendKind::Sqlite,
-    }
-}
-
 /// Runs the pending migrations of the connection's backend.
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbSetupError> {
     let done = match conn {

@@ -17,7 +17,7 @@ crate::page_type!(EnterprisePage, EnterpriseView);
 
 fn can_read_private(actor: Option<&Actor>, row: &repo::EnterpriseRow) -> bool {
     let target = Target::owned_by(&row.id, Some(row.status));
-    policy::decide(actor, Action::ReadPrivate, target) == policy::Decision::Allow
+    policy::allows(actor, Action::ReadPrivate, target)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -220,13 +220,8 @@ pub async fn create_product(
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let status = crate::enterprises::repo::status(conn, &new.enterprise_id)?;
+                // An unknown enterprise is another enterprise's: 404 to enterprise users.
                 let target = Target::owned_by(&new.enterprise_id, status);
-                if status.is_none() {
-                    return Err(match actor.role {
-                        crate::domain::Role::Enterprise => ApiError::NotFound,
-                        _ => ApiError::Forbidden,
-                    });
-                }
                 check(Some(&actor), Action::ManageProducts, target)?;
                 service::create(conn, &ctx, new)
             })

@@ -170,15 +170,6 @@ pub fn category_sector(conn: &mut DbConn, category: &str) -> QueryResult<Option<
         .optional()
 }
 
-/// The level a bare standard prefix (`NY`, `ISO`, `CAC/GL`) is listed under.
-pub fn prefix_level(conn: &mut DbConn, prefix: &str) -> QueryResult<Option<String>> {
-    standard_prefixes::table
-        .find(prefix)
-        .select(standard_prefixes::level)
-        .first(conn)
-        .optional()
-}
-
 pub fn all_prefix_levels(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
     standard_prefixes::table
         .select((standard_prefixes::prefix, standard_prefixes::level))

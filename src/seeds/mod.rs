@@ -3,6 +3,7 @@
 //! operator's edits survive restarts. A row that does not parse or validate stops the load,
 //! naming the file, the line and the field: a seed is never dropped silently.
 
+mod csv_rows;
 mod demo;
 mod demo_workflow;
 mod reference;

@@ -3,10 +3,12 @@
 
 use std::collections::HashSet;
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
-use serde::Deserialize;
 
+use super::csv_rows::{
+    AgencyCsv, BodyCsv, CategoryCsv, GiCsv, KindCsv, PrefixCsv, RegionCsv, SectorCsv, StandardCsv,
+    TargetCsv,
+};
 use super::{list, rows, SeedError};
 use crate::audit::{self, AuditCtx, Change};
 use crate::db::schema::{
@@ -14,10 +16,7 @@ use crate::db::schema::{
     standard_prefixes, standards,
 };
 use crate::db::{write_tx, DbConn};
-use crate::domain::{
-    Agency, ApplicationKind, KindCategory, RegionLevel, Sector, StandardCode, StandardLevel,
-    StandardStatus, TargetUnit,
-};
+use crate::domain::{ApplicationKind, StandardCode};
 use crate::error::ApiResult;
 
 const REGIONS: &str = include_str!("../../seeds/regions.csv");
@@ -34,114 +33,6 @@ const GIS: &str = include_str!("../../seeds/geographical_indications.csv");
 pub(super) fn none_if_empty(s: String) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_owned())
-}
-
-#[derive(Deserialize)]
-struct RegionCsv {
-    code: String,
-    name_zh: String,
-    name_en: String,
-    level: RegionLevel,
-    parent_code: String,
-    alias_of: String,
-}
-
-#[derive(Deserialize)]
-struct AgencyCsv {
-    code: Agency,
-    name_zh: String,
-    name_en: String,
-    decides: String,
-}
-
-#[derive(Deserialize)]
-struct SectorCsv {
-    code: Sector,
-    name_zh: String,
-    name_en: String,
-}
-
-#[derive(Deserialize)]
-struct CategoryCsv {
-    code: String,
-    sector: Sector,
-    name_zh: String,
-    name_en: String,
-}
-
-#[derive(Deserialize)]
-struct PrefixCsv {
-    prefix: String,
-    level: StandardLevel,
-    name_zh: String,
-    name_en: String,
-}
-
-#[derive(Deserialize)]
-struct StandardCsv {
-    code: String,
-    title_zh: String,
-    title_en: String,
-    /// Empty: derived from the code's prefix.
-    level: Option<StandardLevel>,
-    status: StandardStatus,
-    replaced_by: String,
-    effective_on: Option<NaiveDate>,
-    source: String,
-    confidence: String,
-}
-
-#[derive(Deserialize)]
-struct TargetCsv {
-    year: i32,
-    code: String,
-    sector: String,
-    target: i64,
-    unit: TargetUnit,
-    description_zh: String,
-    description_en: String,
-}
-
-#[derive(Deserialize)]
-struct KindCsv {
-    code: ApplicationKind,
-    category: KindCategory,
-    name_zh: String,
-    name_en: String,
-    validity_months: Option<i32>,
-    accepting_applications: bool,
-    public_notice: bool,
-    notice_days: i32,
-    food_only: bool,
-    number_prefix: String,
-    note: String,
-}
-
-#[derive(Deserialize)]
-struct BodyCsv {
-    key: String,
-    name_zh: String,
-    name_en: String,
-    abbreviation: String,
-    approval_number: String,
-    kinds: String,
-    website: String,
-    source: String,
-    confidence: String,
-}
-
-#[derive(Deserialize)]
-struct GiCsv {
-    key: String,
-    name_zh: String,
-    name_en: String,
-    system: String,
-    product_category: String,
-    protected_area_region_codes: String,
-    announcement: String,
-    defining_standard: String,
-    source: String,
-    confidence: String,
 }
 
 /// How many rows of each kind a load inserted.

@@ -229,7 +229,7 @@ pub async fn update_user(
                 }
                 if disabled {
                     // Sessions end with the account; access tokens fail at the next request.
-                    repo::revoke_all_for_user(conn, &id)?;
+                    crate::auth::refresh::revoke_all_for_user(conn, &id)?;
                 }
                 let after = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 let action = match (before.disabled, after.disabled) {

@@ -324,31 +324,18 @@ pub fn add_user(
     .id
 }
 
-/// Valid USCCs for fixtures (check characters computed by `Uscc`).
+/// A valid USCC for fixtures: issuer `91`, the region, a 9-character organisation code.
 pub fn uscc(region: &str, org: &str) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [usize; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let body = format!("91{region}{org}");
-    assert_eq!(body.len(), 17);
-    let sum: usize = body
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| ALPHABET.iter().position(|&a| a == b).unwrap() * w)
-        .sum();
-    let c = (31 - sum % 31) % 31;
-    format!("{body}{}", ALPHABET[c] as char)
+    registry::domain::Uscc::with_check(&format!("91{region}{org}"))
+        .expect("a 17-character body")
+        .to_string()
 }
 
 /// A valid GTIN-13 from a 12-digit body.
 pub fn gtin(body12: &str) -> String {
-    let sum: u32 = body12
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{body12}{}", (10 - sum % 10) % 10)
+    registry::domain::Gtin::with_check(body12)
+        .expect("12 digits")
+        .to_string()
 }
 
 impl TestApp {

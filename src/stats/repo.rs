@@ -1,55 +1,17 @@
-//! The plan's progress and register-wide counts, computed from the register itself.
+//! The counting queries.
 
 use std::collections::BTreeMap;
 
-use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
+use super::{KindCount, PlanProgress, RegionCount, SectorCount, Summary, TargetProgress};
 use crate::db::schema::{
     certifications, designations, enterprise_sectors, enterprises, plan_targets, product_standards,
     products, regions, standards,
 };
 use crate::db::DbConn;
-use crate::error::{ApiResult, Errors, Problem};
-use crate::state::AppState;
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TargetProgress {
-    #[schema(example = "new_products")]
-    pub code: String,
-    /// For per-sector targets.
-    #[schema(example = "food")]
-    pub sector: Option<String>,
-    pub description_zh: String,
-    pub description_en: String,
-    /// `count` or `percent`.
-    pub unit: String,
-    #[schema(example = 40)]
-    pub target: i64,
-    /// What the register shows; `null` when the register does not record it.
-    #[schema(example = 12)]
-    pub actual: Option<f64>,
-    /// actual ÷ target.
-    #[schema(example = 0.3)]
-    pub ratio: Option<f64>,
-    /// How `actual` is computed.
-    pub basis: String,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PlanProgress {
-    /// The year whose register activity is counted.
-    #[schema(example = 2020)]
-    pub year: i32,
-    /// The year the targets were set for.
-    #[schema(example = 2020)]
-    pub targets_year: i32,
-    pub items: Vec<TargetProgress>,
-}
 
 fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
     (
@@ -169,74 +131,6 @@ pub fn plan_progress(conn: &mut DbConn, year: i32) -> QueryResult<PlanProgress> 
         items,
     })
 }
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ProgressQuery {
-    /// The year whose register activity is counted (default 2020, the plan's target year).
-    pub year: Option<String>,
-}
-
-#[utoipa::path(
-    get, path = "/api/v1/stats/plan-progress", tag = "statistics",
-    params(ProgressQuery),
-    responses((status = 200, body = PlanProgress), (status = 422, body = Problem, content_type = "application/problem+json"))
-)]
-#[get("/stats/plan-progress")]
-pub async fn get_plan_progress(
-    state: web::Data<AppState>,
-    q: web::Query<ProgressQuery>,
-) -> ApiResult<HttpResponse> {
-    let mut errors = Errors::new();
-    let year = match q.year.as_deref() {
-        None => 2020,
-        Some(y) => y
-            .trim()
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (2000..=2100).contains(y))
-            .unwrap_or_else(|| {
-                errors.push("year", "invalid_year", "a year from 2000 to 2100");
-                2020
-            }),
-    };
-    errors.finish()?;
-    let p = state.db(move |conn| Ok(plan_progress(conn, year)?)).await?;
-    Ok(HttpResponse::Ok().json(p))
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SectorCount {
-    pub sector: String,
-    pub active_enterprises: i64,
-    pub products: i64,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RegionCount {
-    /// Prefecture-level code (counties are folded into their prefecture).
-    pub region_code: String,
-    pub name_zh: String,
-    pub active_enterprises: i64,
-    /// Products by origin.
-    pub products: i64,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct KindCount {
-    pub kind: String,
-    /// Stored status counts; `expired` is derived from the dates.
-    pub by_status: BTreeMap<String, i64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Summary {
-    pub by_sector: Vec<SectorCount>,
-    pub by_region: Vec<RegionCount>,
-    pub certifications: Vec<KindCount>,
-    pub designations: Vec<KindCount>,
-}
-
 fn prefecture(code: &str) -> String {
     format!("{}00", &code[..code.len().min(4)])
 }
@@ -356,14 +250,4 @@ pub fn summary(conn: &mut DbConn) -> QueryResult<Summary> {
         certifications: fold(cert_rows, cert_expired),
         designations: fold(des_rows, des_expired),
     })
-}
-
-#[utoipa::path(
-    get, path = "/api/v1/stats/summary", tag = "statistics",
-    responses((status = 200, description = "Counts by sector, region and kind", body = Summary))
-)]
-#[get("/stats/summary")]
-pub async fn get_summary(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let s = state.db(|conn| Ok(summary(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(s))
 }

@@ -1,19 +1,10 @@
-//! `GET /api/v1/changes`: the public change feed, so apps can stay in sync.
-//!
-//! Built on the audit trail: entries are numbered under the lock every write transaction takes
-//! first, so sequence order is commit order and a reader never sees a later change before an
-//! earlier one. Only public changes are served, and only which record changed and how — never
-//! the before/after contents.
+//! The feed's query over the audit trail.
 
-use actix_web::{get, web, HttpResponse};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
+use super::{ChangeEntry, ChangeFeed};
 use crate::db::schema::{audit_log, enterprises, products};
 use crate::db::DbConn;
-use crate::error::{ApiResult, Errors, Problem};
-use crate::state::AppState;
 
 /// Actions that change public data, and the entity types they touch.
 pub const PUBLIC_ACTIONS: &[&str] = &[
@@ -38,44 +29,6 @@ pub const PUBLIC_ACTIONS: &[&str] = &[
     "standard.withdraw",
     "standard.supersede",
 ];
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ChangeEntry {
-    /// Position in the feed; pass the last one you processed as `since`.
-    #[schema(example = 1042)]
-    pub seq: i64,
-    /// `certification`, `designation`, `enterprise`, `product`, `standard`.
-    #[schema(example = "certification")]
-    pub entity_type: String,
-    pub entity_id: String,
-    /// What happened, e.g. `certification.revoke`, `designation.register` (granted),
-    /// `enterprise.verify` (published), `product.update`.
-    #[schema(example = "certification.revoke")]
-    pub change: String,
-    pub at: chrono::DateTime<chrono::Utc>,
-    /// Where to read the record now.
-    #[schema(example = "/api/v1/certifications/01936f4e-8a4b-7c3d-9e2f-0a1b2c3d4e5f")]
-    pub href: String,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ChangeFeed {
-    pub items: Vec<ChangeEntry>,
-    /// Pass as `since` to continue; equal to `since` when nothing new has happened.
-    #[schema(example = "1042")]
-    pub next_cursor: String,
-    /// False when the page was full and more changes follow at once.
-    pub up_to_date: bool,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ChangesQuery {
-    /// The `next_cursor` of the previous call; omit (or 0) to start from the beginning.
-    pub since: Option<String>,
-    /// Page size, 1-1000 (default 100).
-    pub limit: Option<String>,
-}
 
 fn href(entity_type: &str, id: &str) -> String {
     let collection = match entity_type {
@@ -165,49 +118,4 @@ pub fn feed(conn: &mut DbConn, since: i64, limit: i64) -> QueryResult<ChangeFeed
         next_cursor: next.to_string(),
         up_to_date: !page_full && !scanned_full,
     })
-}
-
-#[utoipa::path(
-    get, path = "/api/v1/changes", tag = "changes",
-    params(ChangesQuery),
-    responses(
-        (status = 200, description = "Public changes after `since`, oldest first", body = ChangeFeed),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/changes")]
-pub async fn changes(
-    state: web::Data<AppState>,
-    q: web::Query<ChangesQuery>,
-) -> ApiResult<HttpResponse> {
-    let mut errors = Errors::new();
-    let since = match q.since.as_deref().map(str::trim) {
-        None | Some("") => 0,
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .unwrap_or_else(|| {
-                errors.push(
-                    "since",
-                    "invalid_cursor",
-                    "the next_cursor of a previous call",
-                );
-                0
-            }),
-    };
-    let limit = match q.limit.as_deref() {
-        None => 100,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .unwrap_or_else(|| {
-                errors.push("limit", "out_of_range", "1 to 1000");
-                100
-            }),
-    };
-    errors.finish()?;
-    let feed = state.db(move |conn| Ok(feed(conn, since, limit)?)).await?;
-    Ok(HttpResponse::Ok().json(feed))
 }

@@ -1,0 +1,301 @@
+//! `/api/v1/auth/*`: sign-in, token refresh and logout, the current user.
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, AuditCtx, Change};
+use crate::auth::refresh::{self as tokens, RefreshRow};
+use crate::auth::{password, token, Caller};
+use crate::db::{write_tx, DbConn};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::Json;
+use crate::state::AppState;
+use crate::users::repo::{self as users, UserRow};
+use crate::users::service::UserView;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"username": "regulator", "password": "regulator-demo-2026"}))]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT (HS256) for `Authorization: Bearer …`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires (at most 900).
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Opaque; exchange it once at `/auth/refresh` for a new pair.
+    pub refresh_token: String,
+}
+
+/// Issues an access token and a refresh token of `family` (a new family at sign-in).
+fn issue(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &UserRow,
+    family: Option<String>,
+) -> ApiResult<TokenResponse> {
+    let refresh_token = token::new_refresh_token();
+    let now = crate::clock::now();
+    let ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl)
+        .unwrap_or(chrono::Duration::days(30));
+    tokens::insert_refresh(
+        conn,
+        &RefreshRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: user.id.clone(),
+            family_id: family.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+            token_hash: token::hash_refresh_token(&refresh_token),
+            expires_at: now + ttl,
+            used_at: None,
+            revoked_at: None,
+            created_at: now,
+        },
+    )?;
+    Ok(TokenResponse {
+        access_token: state.keys.issue_access(&user.id, user.role.as_str()),
+        token_type: "Bearer",
+        expires_in: state.keys.access_ttl_secs,
+        refresh_token,
+    })
+}
+
+fn session_change<'a>(action: &'a str, user: &'a UserRow) -> Change<'a> {
+    Change {
+        action,
+        entity_type: "user",
+        entity_id: &user.id,
+        before: None,
+        after: None,
+        reason: None,
+    }
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password (which one is not said)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest {
+        username,
+        password: pw,
+    } = body.0;
+    let username = username.trim().to_lowercase();
+    state
+        .login_throttle
+        .check(&username, &caller.client)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    let lookup = username.clone();
+    // Hashing is slow on purpose: off the async threads, on the blocking pool.
+    let user = state
+        .db(move |conn| {
+            let user = users::find_by_username(conn, &lookup)?;
+            Ok(match user {
+                Some(u) if password::verify(&u.password_hash, &pw) && !u.disabled => Some(u),
+                Some(_) => None,
+                None => {
+                    password::verify_dummy(&pw);
+                    None
+                }
+            })
+        })
+        .await?;
+    let Some(user) = user else {
+        state.login_throttle.failed(&username, &caller.client);
+        return Err(ApiError::InvalidCredentials);
+    };
+    state.login_throttle.succeeded(&username, &caller.client);
+    let ctx = AuditCtx {
+        actor_id: Some(user.id.clone()),
+        actor_label: format!("{}:{}", user.role, user.username),
+        request_id: Some(caller.request_id.clone()),
+    };
+    let st = state.clone();
+    let tokens = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let t = issue(&st, conn, &user, None)?;
+                audit::record(conn, &ctx, session_change("auth.login", &user))?;
+                Ok(t)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(tokens))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+enum RefreshOutcome {
+    Issued(TokenResponse),
+    Refused,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new pair; the old refresh token is spent", body = TokenResponse),
+        (status = 401, description = "Unknown, expired or already used (reuse revokes the whole family)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let hash = token::hash_refresh_token(body.0.refresh_token.trim());
+    let st = state.clone();
+    let request_id = caller.request_id.clone();
+    let outcome = state
+        .db(move |conn| {
+            // Refusals commit too: a reused token's family must stay revoked.
+            write_tx(conn, |conn| {
+                let Some(row) = tokens::find_refresh(conn, &hash)? else {
+                    return Ok(RefreshOutcome::Refused);
+                };
+                let user = users::find(conn, &row.user_id)?.filter(|u| !u.disabled);
+                let ctx = AuditCtx {
+                    actor_id: Some(row.user_id.clone()),
+                    actor_label: "refresh".into(),
+                    request_id: Some(request_id),
+                };
+                let reused = row.used_at.is_some()
+                    || row.revoked_at.is_some()
+                    || tokens::mark_refresh_used(conn, &row.id)? == 0;
+                if reused {
+                    // A spent token came back: someone holds a copy. End the whole session.
+                    tokens::revoke_family(conn, &row.family_id)?;
+                    if let Some(u) = &user {
+                        audit::record(
+                            conn,
+                            &ctx,
+                            Change {
+                                reason: Some("refresh token reused; family revoked"),
+                                ..session_change("auth.refresh_reuse", u)
+                            },
+                        )?;
+                    }
+                    return Ok(RefreshOutcome::Refused);
+                }
+                let Some(user) = user else {
+                    return Ok(RefreshOutcome::Refused);
+                };
+                if row.expires_at < crate::clock::now() {
+                    return Ok(RefreshOutcome::Refused);
+                }
+                let t = issue(&st, conn, &user, Some(row.family_id.clone()))?;
+                audit::record(conn, &ctx, session_change("auth.refresh", &user))?;
+                Ok(RefreshOutcome::Issued(t))
+            })
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Issued(t) => Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(t)),
+        RefreshOutcome::Refused => Err(ApiError::InvalidToken),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LogoutRequest {
+    /// Ends this session only; without it every session of the user ends.
+    pub refresh_token: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body(content = Option<LogoutRequest>, description = "Optional"),
+    responses(
+        (status = 204, description = "Refresh tokens revoked"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let req: Option<LogoutRequest> = if body.is_empty() {
+        None
+    } else {
+        Some(crate::http::parse_json(&body)?)
+    };
+    let ctx = AuditCtx::of(&caller);
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                match req.and_then(|r| r.refresh_token) {
+                    Some(t) => {
+                        if let Some(row) =
+                            tokens::find_refresh(conn, &token::hash_refresh_token(t.trim()))?
+                        {
+                            if row.user_id == actor.user_id {
+                                tokens::revoke_family(conn, &row.family_id)?;
+                            }
+                        }
+                    }
+                    None => {
+                        tokens::revoke_all_for_user(conn, &actor.user_id)?;
+                    }
+                }
+                audit::record(
+                    conn,
+                    &ctx,
+                    Change {
+                        action: "auth.logout",
+                        entity_type: "user",
+                        entity_id: &actor.user_id,
+                        before: None,
+                        after: None,
+                        reason: None,
+                    },
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, body = UserView), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/auth/me")]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let id = caller.actor()?.user_id.clone();
+    let user = state
+        .db(move |conn| Ok(users::find(conn, &id)?))
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(HttpResponse::Ok().json(UserView::from(&user)))
+}

@@ -1,0 +1,142 @@
+//! `GET /api/v1/verify/{number}` and `POST /api/v1/verify/batch`.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::cache::{with_checked_at, Cache};
+use super::repo::verify_number;
+use super::{BatchItem, BatchResponse, Verification};
+use crate::domain::ApplicationKind;
+use crate::error::{ApiError, ApiResult, Errors, Problem};
+use crate::http::parse_date;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// Answer for the end of this date (YYYY-MM-DD) from the status history, instead of now.
+    pub at: Option<String>,
+    /// Disambiguates a certificate number used by two kinds.
+    #[param(value_type = Option<ApplicationKind>)]
+    pub kind: Option<String>,
+}
+#[utoipa::path(
+    get, path = "/api/v1/verify/{number}", tag = "verification",
+    params(("number" = String, Path, description = "Certificate or designation number", example = "QHMP-2026-0001"), VerifyQuery),
+    responses(
+        (status = 200, description = "What the register holds for this number, and whether it is valid", body = Verification),
+        (status = 404, description = "No certificate or designation has this number", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The number is used by several kinds: pass `kind`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`at` is not a date", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/verify/{number}")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    cache: web::Data<Cache>,
+    number: web::Path<String>,
+    q: web::Query<VerifyQuery>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Errors::new();
+    let at = parse_date(&mut errors, "at", q.at.as_deref());
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(|k| errors.take("kind", ApplicationKind::parse(k)));
+    errors.finish()?;
+    let number = number.into_inner().trim().to_owned();
+    let cache = cache.into_inner();
+    let body = state
+        .db(move |conn| {
+            if at.is_some() || !cache.enabled() {
+                // Answers about a past date come from the history; they are not cached.
+                let v = verify_number(conn, &number, kind, at)?;
+                return serde_json::to_string(&v).map_err(|e| ApiError::Internal(e.to_string()));
+            }
+            let generation = crate::audit::head_seq(conn)?;
+            let key = format!("{number}\u{0}{}", kind.map_or("", ApplicationKind::as_str));
+            let json = cache.get_or_load(&key, generation, || {
+                verify_number(conn, &number, kind, None)
+            })?;
+            Ok(with_checked_at(&json))
+        })
+        .await?;
+    // The answer says when it was given: HTTP caches must not keep it.
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("application/json")
+        .body(body))
+}
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"numbers": ["QHGI-2026-0001", "LB-18-2401016301A", "NO-SUCH"]}))]
+pub struct BatchRequest {
+    /// Up to 100 certificate or designation numbers.
+    pub numbers: Vec<String>,
+    /// Answer for the end of this date instead of now.
+    pub at: Option<String>,
+}
+pub const MAX_BATCH: usize = 100;
+
+#[utoipa::path(
+    post, path = "/api/v1/verify/batch", tag = "verification",
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "Each number answered as `GET /verify/{number}` would", body = BatchResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "More than 100 numbers, none, or a bad `at`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[actix_web::post("/verify/batch")]
+pub async fn verify_batch(
+    state: web::Data<AppState>,
+    body: crate::http::Json<BatchRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let mut errors = Errors::new();
+    if b.numbers.is_empty() || b.numbers.len() > MAX_BATCH {
+        errors.push(
+            "numbers",
+            "out_of_range",
+            format!("1 to {MAX_BATCH} numbers"),
+        );
+    }
+    for (i, n) in b.numbers.iter().enumerate() {
+        if n.trim().is_empty() || n.len() > 64 {
+            errors.push(format!("numbers[{i}]"), "invalid_value", "1-64 characters");
+        }
+    }
+    let at = parse_date(&mut errors, "at", b.at.as_deref());
+    errors.finish()?;
+    let results = state
+        .db(move |conn| {
+            let mut out = Vec::with_capacity(b.numbers.len());
+            for n in b.numbers {
+                let number = n.trim().to_owned();
+                let answer = verify_number(conn, &number, None, at);
+                out.push(match answer {
+                    Ok(v) => BatchItem {
+                        number,
+                        status: 200,
+                        verification: Some(v),
+                        error: None,
+                    },
+                    Err(e @ (ApiError::NotFound | ApiError::Conflict { .. })) => {
+                        use actix_web::ResponseError;
+                        BatchItem {
+                            number,
+                            status: e.status_code().as_u16(),
+                            verification: None,
+                            error: Some(e.code().to_owned()),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(BatchResponse { results }))
+}
