@@ -5,9 +5,11 @@ mod common;
 
 mod auth;
 mod enterprises;
+mod migrations;
 mod platform;
 mod products;
 mod public_api;
+mod snapshots;
 mod standards;
 mod synthetic;
 mod users;
