@@ -1,5 +1,6 @@
 //! Product registry: the Qinghai register of consumer-goods enterprises, products, standards,
-//! certifications and designations. See DESIGN.md in the project's shared folder.
+//! certifications and designations. See docs/ARCHITECTURE.md for the layout and docs/RULES.md for
+//! the rules it enforces.
 
 pub mod api_clients;
 pub mod applications;

@@ -226,7 +226,7 @@ mod tests {
         }
     }
 
-    /// DESIGN.md §7 as a table: actor × action × (own?, published?) → decision.
+    /// Who may do what, as a table: actor × action × (own?, published?) → decision.
     #[test]
     fn the_roles_table() {
         let admin = actor(Role::Admin, None, None);
@@ -317,7 +317,7 @@ mod tests {
             (Some(&admin), ManageProducts, other_pub, Forbidden),
             (Some(&admin), UpdateEnterprise, other_pub, Forbidden),
             (Some(&admin), VerifyEnterprise, other_unpub, Forbidden),
-            // applications and records: only the responsible agency decides (DESIGN.md §6)
+            // applications and records: only the responsible agency decides
             (Some(&agri), Decide, agri_record, Allow),
             (Some(&market), Decide, agri_record, Forbidden),
             (Some(&admin), Decide, agri_record, Forbidden),

@@ -41,7 +41,7 @@ impl HasCode for StandardCodeError {
     }
 }
 
-/// Levels of standards (RULES.md "Codes used across the API").
+/// Levels of standards, as the API names them.
 pub const LEVELS: &[&str] = &[
     "national_mandatory",
     "national_recommended",

@@ -5,10 +5,15 @@ use crate::common::{backends, each_backend, gtin, ids, TestApp};
 use serde_json::{json, Value};
 
 /// Takes an application of enterprise A through to its record; returns the record id.
+/// Issued a month ago for eleven months (within every kind's validity), so it is valid on
+/// whatever day the suite runs.
 async fn certify(app: &TestApp, a: &str, product: &str, kind: &str, number: &str) -> String {
+    let today = registry::clock::today();
+    let issued = today - chrono::Duration::days(30);
+    let expires = issued + chrono::Months::new(11);
     let body = json!({"kind": kind, "enterprise_id": app.fx.ent_a, "product_id": product,
         "details": {"certificate_number": number, "certification_body_id": app.body_for(kind).await,
-                    "issued_on": "2026-01-01", "expires_on": "2026-12-31", "scope": "全部产品"}});
+                    "issued_on": issued, "expires_on": expires, "scope": "全部产品"}});
     let draft = app.post("/api/v1/applications", Some(a), &body).await;
     draft.assert(201);
     let id = draft.body["id"].as_str().unwrap();

@@ -1,4 +1,4 @@
-//! Applications, their review, and the records they create (DESIGN.md §6).
+//! Applications, their review, and the records they create.
 
 use crate::common::{backends, each_backend, TestApp};
 use serde_json::{json, Value};
