@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::{ChangeEntry, ChangeFeed};
 use crate::db::schema::{audit_log, enterprises, products};
 use crate::db::DbConn;
+use crate::domain::EnterpriseStatus;
 
 /// Actions that change public data, and the entity types they touch.
 pub const PUBLIC_ACTIONS: &[&str] = &[
@@ -78,13 +79,13 @@ pub fn feed(conn: &mut DbConn, since: i64, limit: i64) -> QueryResult<ChangeFeed
         .collect();
     let active_ents: Vec<String> = enterprises::table
         .filter(enterprises::id.eq_any(&ent_ids))
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .select(enterprises::id)
         .load(conn)?;
     let public_products: Vec<String> = products::table
         .inner_join(enterprises::table)
         .filter(products::id.eq_any(&prod_ids))
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .select(products::id)
         .load(conn)?;
     let mut items = Vec::new();

@@ -183,18 +183,22 @@ impl StandardCode {
 
     /// The level a code implies. `industry_level` looks a bare body (`NY`, `ISO`) up in the
     /// reference list of prefixes and returns its level, if known.
-    pub fn derived_level(&self, lookup: impl Fn(&str) -> Option<String>) -> String {
+    pub fn derived_level(
+        &self,
+        lookup: impl Fn(&str) -> Option<super::StandardLevel>,
+    ) -> super::StandardLevel {
+        use super::StandardLevel as L;
         let q = self.qualifier.as_deref();
         match (self.body.as_str(), q) {
-            ("GB", None) => "national_mandatory".into(),
-            ("GB", Some("T")) => "national_recommended".into(),
-            ("GB", Some("Z")) => "national_guidance".into(),
-            (b, _) if b.starts_with("DB") => "local".into(),
-            ("T", Some(_)) => "group".into(),
-            ("Q", Some(_)) => "enterprise".into(),
+            ("GB", None) => L::NationalMandatory,
+            ("GB", Some("T")) => L::NationalRecommended,
+            ("GB", Some("Z")) => L::NationalGuidance,
+            (b, _) if b.starts_with("DB") => L::Local,
+            ("T", Some(_)) => L::Group,
+            ("Q", Some(_)) => L::Enterprise,
             (b, _) => lookup(&self.prefix())
                 .or_else(|| lookup(b))
-                .unwrap_or_else(|| "other".into()),
+                .unwrap_or(L::Other),
         }
     }
 }
@@ -280,8 +284,13 @@ mod tests {
 
     #[test]
     fn levels_follow_the_prefix() {
-        let lookup = |b: &str| (b == "NY").then(|| "industry".to_string());
-        let level = |s: &str| StandardCode::parse(s).unwrap().derived_level(lookup);
+        let lookup = |b: &str| (b == "NY").then_some(crate::domain::StandardLevel::Industry);
+        let level = |s: &str| {
+            StandardCode::parse(s)
+                .unwrap()
+                .derived_level(lookup)
+                .as_str()
+        };
         assert_eq!(level("GB 2760-2024"), "national_mandatory");
         assert_eq!(level("GB/T 18672-2014"), "national_recommended");
         assert_eq!(level("GB/Z 1-2020"), "national_guidance");

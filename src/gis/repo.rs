@@ -6,6 +6,7 @@ use crate::db::schema::{
     designations, enterprises, geographical_indications, gi_protected_areas, products,
 };
 use crate::db::DbConn;
+use crate::domain::{ApplicationKind, RecordStatus};
 use crate::pagination::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -146,8 +147,8 @@ pub fn authorised_users(conn: &mut DbConn, gi_id: &str) -> QueryResult<Vec<Autho
     let rows: Vec<(String, String, String, Option<String>, String)> = designations::table
         .inner_join(enterprises::table)
         .filter(designations::geographical_indication_id.eq(gi_id))
-        .filter(designations::kind.eq("gi_product"))
-        .filter(designations::status.eq("active"))
+        .filter(designations::kind.eq(ApplicationKind::GiProduct))
+        .filter(designations::status.eq(RecordStatus::Active))
         .filter(
             designations::valid_until
                 .is_null()

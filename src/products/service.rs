@@ -275,7 +275,7 @@ pub fn declare_standard(
             format!("{code} is not in the standards catalogue"),
         )
     })?;
-    if std.status == "withdrawn" {
+    if std.status == crate::domain::StandardStatus::Withdrawn {
         return Err(ApiError::field(
             "standard_code",
             "standard_withdrawn",

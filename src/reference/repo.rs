@@ -170,7 +170,9 @@ pub fn category_sector(conn: &mut DbConn, category: &str) -> QueryResult<Option<
         .optional()
 }
 
-pub fn all_prefix_levels(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+pub fn all_prefix_levels(
+    conn: &mut DbConn,
+) -> QueryResult<Vec<(String, crate::domain::StandardLevel)>> {
     standard_prefixes::table
         .select((standard_prefixes::prefix, standard_prefixes::level))
         .load(conn)

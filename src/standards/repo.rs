@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::standards;
 use crate::db::{contains_pattern, lower, DbConn};
+use crate::domain::{StandardLevel, StandardStatus};
 use crate::pagination::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -18,8 +19,8 @@ pub struct StandardRow {
     pub year: Option<i32>,
     pub title_zh: String,
     pub title_en: Option<String>,
-    pub level: String,
-    pub status: String,
+    pub level: StandardLevel,
+    pub status: StandardStatus,
     pub replaced_by_id: Option<String>,
     pub effective_on: Option<NaiveDate>,
     pub source: Option<String>,
@@ -32,8 +33,8 @@ pub struct StandardRow {
 #[derive(Debug, Default, Clone)]
 pub struct StandardFilter {
     pub code: Option<String>,
-    pub level: Option<String>,
-    pub status: Option<String>,
+    pub level: Option<StandardLevel>,
+    pub status: Option<StandardStatus>,
     pub q: Option<String>,
 }
 
@@ -50,11 +51,11 @@ pub fn list(
     if let Some(c) = &f.code {
         q = q.filter(standards::code.eq(c.clone()));
     }
-    if let Some(l) = &f.level {
-        q = q.filter(standards::level.eq(l.clone()));
+    if let Some(l) = f.level {
+        q = q.filter(standards::level.eq(l));
     }
-    if let Some(s) = &f.status {
-        q = q.filter(standards::status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(standards::status.eq(s));
     }
     if let Some(text) = &f.q {
         let p = contains_pattern(text);
@@ -114,7 +115,7 @@ pub fn insert(conn: &mut DbConn, row: &StandardRow) -> QueryResult<()> {
 pub struct StandardChanges {
     pub title_zh: String,
     pub title_en: Option<String>,
-    pub status: String,
+    pub status: StandardStatus,
     pub replaced_by_id: Option<String>,
     pub effective_on: Option<NaiveDate>,
     pub updated_at: NaiveDateTime,
@@ -182,8 +183,7 @@ pub struct StandardRef {
 
 impl StandardView {
     pub fn build(row: &StandardRow, replaced_by_code: Option<String>) -> Self {
-        use crate::domain::{StandardLevel, StandardStatus};
-        let status = StandardStatus::parse(&row.status).unwrap_or(StandardStatus::Current);
+        let status = row.status;
         Self {
             id: row.id.clone(),
             code: row.code.clone(),
@@ -192,7 +192,7 @@ impl StandardView {
             year: row.year,
             title: row.title_zh.clone(),
             title_en: row.title_en.clone(),
-            level: StandardLevel::parse(&row.level).unwrap_or(StandardLevel::Other),
+            level: row.level,
             status,
             replaced_by: row
                 .replaced_by_id

@@ -55,13 +55,11 @@ pub async fn list_standards(
         level: q
             .level
             .as_deref()
-            .and_then(|l| errors.take("level", StandardLevel::parse(l)))
-            .map(|l| l.as_str().to_owned()),
+            .and_then(|l| errors.take("level", StandardLevel::parse(l))),
         status: q
             .status
             .as_deref()
-            .and_then(|s| errors.take("status", StandardStatus::parse(s)))
-            .map(|s| s.as_str().to_owned()),
+            .and_then(|s| errors.take("status", StandardStatus::parse(s))),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
     };
     errors.finish()?;
@@ -301,16 +299,14 @@ pub async fn update_standard(
                     }
                     None => None,
                 };
-                let new_status = status
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_else(|| before.status.clone());
+                let new_status = status.unwrap_or(before.status);
                 let changes = StandardChanges {
                     title_zh: title.clone().unwrap_or_else(|| before.title_zh.clone()),
                     title_en: match &b.title_en {
                         Some(_) => title_en.clone().flatten(),
                         None => before.title_en.clone(),
                     },
-                    replaced_by_id: if new_status == "superseded" {
+                    replaced_by_id: if new_status == StandardStatus::Superseded {
                         successor.or(before.replaced_by_id.clone())
                     } else {
                         None

@@ -28,15 +28,11 @@ pub fn create(conn: &mut DbConn, new: NewStandard) -> ApiResult<StandardRow> {
         ));
     }
     let level = match new.level {
-        Some(l) => l.as_str().to_owned(),
+        Some(l) => l,
         None => {
             let prefixes = reference::all_prefix_levels(conn)?;
-            new.code.derived_level(|p| {
-                prefixes
-                    .iter()
-                    .find(|(k, _)| k == p)
-                    .map(|(_, l)| l.clone())
-            })
+            new.code
+                .derived_level(|p| prefixes.iter().find(|(k, _)| k == p).map(|(_, l)| *l))
         }
     };
     let now = crate::clock::now();
@@ -49,7 +45,7 @@ pub fn create(conn: &mut DbConn, new: NewStandard) -> ApiResult<StandardRow> {
         title_zh: new.title_zh,
         title_en: new.title_en,
         level,
-        status: new.status.as_str().to_owned(),
+        status: new.status,
         replaced_by_id: None,
         effective_on: new.effective_on,
         source: new.source,

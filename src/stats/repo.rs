@@ -12,6 +12,7 @@ use crate::db::schema::{
     products, regions, standards,
 };
 use crate::db::DbConn;
+use crate::domain::{ApplicationKind, EnterpriseStatus, RecordStatus};
 
 fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
     (
@@ -25,7 +26,7 @@ pub fn new_products(conn: &mut DbConn, year: i32) -> QueryResult<BTreeMap<String
     let (from, to) = year_bounds(year);
     let rows: Vec<(String, i64)> = products::table
         .inner_join(enterprises::table)
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .filter(products::is_new_product.eq(true))
         .filter(products::launched_on.ge(from))
         .filter(products::launched_on.le(to))
@@ -36,12 +37,12 @@ pub fn new_products(conn: &mut DbConn, year: i32) -> QueryResult<BTreeMap<String
 }
 
 /// Designations of `kind` granted in `year` and not revoked; for `gi_product`, distinct GIs.
-fn granted(conn: &mut DbConn, kind: &str, year: i32) -> QueryResult<i64> {
+fn granted(conn: &mut DbConn, kind: ApplicationKind, year: i32) -> QueryResult<i64> {
     let q = designations::table
         .filter(designations::kind.eq(kind))
         .filter(designations::granted_year.eq(year))
-        .filter(designations::status.ne("revoked"));
-    if kind == "gi_product" {
+        .filter(designations::status.ne(RecordStatus::Revoked));
+    if kind == ApplicationKind::GiProduct {
         let gis: Vec<Option<String>> = q
             .select(designations::geographical_indication_id)
             .distinct()
@@ -55,7 +56,7 @@ fn granted(conn: &mut DbConn, kind: &str, year: i32) -> QueryResult<i64> {
 /// Percent of active enterprises with at least one product declaring a national or industry standard.
 pub fn standard_adoption_percent(conn: &mut DbConn) -> QueryResult<Option<f64>> {
     let active: i64 = enterprises::table
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .count()
         .get_result(conn)?;
     if active == 0 {
@@ -64,7 +65,7 @@ pub fn standard_adoption_percent(conn: &mut DbConn) -> QueryResult<Option<f64>> 
     let adopting: Vec<String> = products::table
         .inner_join(enterprises::table)
         .inner_join(product_standards::table.inner_join(standards::table))
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .filter(standards::level.eq_any([
             "national_mandatory",
             "national_recommended",
@@ -94,8 +95,8 @@ pub fn plan_progress(conn: &mut DbConn, year: i32) -> QueryResult<PlanProgress> 
         .load(conn)?;
     let targets_year = targets.first().map(|t| t.0).unwrap_or(2020);
     let new = new_products(conn, year)?;
-    let famous = granted(conn, "provincial_famous_brand", year)?;
-    let gi = granted(conn, "gi_product", year)?;
+    let famous = granted(conn, ApplicationKind::ProvincialFamousBrand, year)?;
+    let gi = granted(conn, ApplicationKind::GiProduct, year)?;
     let adoption = standard_adoption_percent(conn)?;
     let items = targets
         .into_iter()
@@ -139,13 +140,13 @@ pub fn summary(conn: &mut DbConn) -> QueryResult<Summary> {
     let today = crate::clock::today();
     let ent_by_sector: Vec<(String, i64)> = enterprise_sectors::table
         .inner_join(enterprises::table)
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .group_by(enterprise_sectors::sector_code)
         .select((enterprise_sectors::sector_code, count_star()))
         .load(conn)?;
     let prod_by_sector: Vec<(String, i64)> = products::table
         .inner_join(enterprises::table)
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .group_by(products::sector_code)
         .select((products::sector_code, count_star()))
         .load(conn)?;
@@ -166,13 +167,13 @@ pub fn summary(conn: &mut DbConn) -> QueryResult<Summary> {
         })
         .collect();
     let ent_by_region: Vec<(String, i64)> = enterprises::table
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .group_by(enterprises::region_code)
         .select((enterprises::region_code, count_star()))
         .load(conn)?;
     let prod_by_region: Vec<(String, i64)> = products::table
         .inner_join(enterprises::table)
-        .filter(enterprises::status.eq("active"))
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
         .group_by(products::origin_region_code)
         .select((products::origin_region_code, count_star()))
         .load(conn)?;
@@ -205,14 +206,14 @@ pub fn summary(conn: &mut DbConn) -> QueryResult<Summary> {
         .filter(
             certifications::expires_on
                 .ge(today)
-                .or(certifications::status.ne("valid")),
+                .or(certifications::status.ne(RecordStatus::Valid)),
         )
         .group_by((certifications::kind, certifications::status))
         .select((certifications::kind, certifications::status, count_star()))
         .load(conn)?;
     let cert_expired: Vec<(String, i64)> = certifications::table
         .filter(certifications::expires_on.lt(today))
-        .filter(certifications::status.eq("valid"))
+        .filter(certifications::status.eq(RecordStatus::Valid))
         .group_by(certifications::kind)
         .select((certifications::kind, count_star()))
         .load(conn)?;
@@ -221,14 +222,14 @@ pub fn summary(conn: &mut DbConn) -> QueryResult<Summary> {
             designations::valid_until
                 .is_null()
                 .or(designations::valid_until.ge(today))
-                .or(designations::status.ne("active")),
+                .or(designations::status.ne(RecordStatus::Active)),
         )
         .group_by((designations::kind, designations::status))
         .select((designations::kind, designations::status, count_star()))
         .load(conn)?;
     let des_expired: Vec<(String, i64)> = designations::table
         .filter(designations::valid_until.lt(today))
-        .filter(designations::status.eq("active"))
+        .filter(designations::status.eq(RecordStatus::Active))
         .group_by(designations::kind)
         .select((designations::kind, count_star()))
         .load(conn)?;
