@@ -160,6 +160,16 @@ fn json_error(
     ApiError::Validation(vec![FieldError::new(field, code, msg)])
 }
 
+/// A query parameter that must be one value of a closed set (any `FromStr` with a coded
+/// error, e.g. the `domain` enums); a bad one is pushed to `errors` under `field`.
+pub fn parse_param<T>(errors: &mut Errors, field: &str, v: Option<&str>) -> Option<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display + crate::error::HasCode,
+{
+    v.and_then(|s| errors.take(field, s.trim().parse::<T>()))
+}
+
 /// A `YYYY-MM-DD` query parameter; a bad one is pushed to `errors` under `field`.
 pub fn parse_date(errors: &mut Errors, field: &str, v: Option<&str>) -> Option<NaiveDate> {
     let v = v?.trim();

@@ -143,41 +143,41 @@ pub fn amendable(state: ApplicationState) -> bool {
 mod tests {
     use super::*;
 
-    /// Each row, stated as the workflow's rules say it, so a changed row fails here.
-    #[test]
-    fn each_row_of_the_table() {
-        let expected: &[(ApplicationState, Step, ApplicationState, Who)] = &[
-            (Draft, Step::Submit, Submitted, Applicant),
-            (ChangesRequested, Step::Submit, Submitted, Applicant),
-            (Draft, Step::Withdraw, Withdrawn, Applicant),
-            (Submitted, Step::Withdraw, Withdrawn, Applicant),
-            (UnderReview, Step::Withdraw, Withdrawn, Applicant),
-            (ChangesRequested, Step::Withdraw, Withdrawn, Applicant),
-            (Submitted, Step::StartReview, UnderReview, DecidingAgency),
-            (UnderReview, Step::Approve, Approved, DecidingAgency),
-            (UnderReview, Step::Reject, Rejected, DecidingAgency),
-            (
-                UnderReview,
-                Step::RequestChanges,
-                ChangesRequested,
-                DecidingAgency,
-            ),
-            (Approved, Step::OpenNotice, InPublicNotice, DecidingAgency),
-            (
-                InPublicNotice,
-                Step::UpholdObjection,
-                Rejected,
-                DecidingAgency,
-            ),
-            (InPublicNotice, Step::Grant, Granted, DecidingAgency),
-            (Approved, Step::Grant, Granted, DecidingAgency),
-        ];
-        assert_eq!(TRANSITIONS.len(), expected.len(), "one row each");
-        for &(from, step, to, who) in expected {
-            let t =
-                transition(from, step).unwrap_or_else(|| panic!("{from} --{step:?}--> missing"));
-            assert_eq!((t.to, t.who), (to, who), "{from} --{step:?}-->");
-        }
+    /// One test per row, each stating the row as the workflow's rules say it: a changed or
+    /// missing row fails its own test.
+    macro_rules! row_tests {
+        ($($name:ident: $from:ident --$step:ident--> $to:ident by $who:ident;)+) => {
+            $(
+                #[test]
+                fn $name() {
+                    let t = transition($from, Step::$step)
+                        .unwrap_or_else(|| panic!("{} --{:?}--> missing", $from, Step::$step));
+                    assert_eq!((t.to, t.who), ($to, $who));
+                }
+            )+
+
+            #[test]
+            fn the_table_has_no_other_rows() {
+                assert_eq!(TRANSITIONS.len(), [$(stringify!($name)),+].len());
+            }
+        };
+    }
+
+    row_tests! {
+        draft_is_submitted_by_the_applicant: Draft --Submit--> Submitted by Applicant;
+        returned_is_resubmitted_by_the_applicant: ChangesRequested --Submit--> Submitted by Applicant;
+        draft_is_withdrawn_by_the_applicant: Draft --Withdraw--> Withdrawn by Applicant;
+        submitted_is_withdrawn_by_the_applicant: Submitted --Withdraw--> Withdrawn by Applicant;
+        under_review_is_withdrawn_by_the_applicant: UnderReview --Withdraw--> Withdrawn by Applicant;
+        returned_is_withdrawn_by_the_applicant: ChangesRequested --Withdraw--> Withdrawn by Applicant;
+        review_is_started_by_the_agency: Submitted --StartReview--> UnderReview by DecidingAgency;
+        approval_is_the_agencys: UnderReview --Approve--> Approved by DecidingAgency;
+        rejection_is_the_agencys: UnderReview --Reject--> Rejected by DecidingAgency;
+        changes_are_requested_by_the_agency: UnderReview --RequestChanges--> ChangesRequested by DecidingAgency;
+        an_approval_opens_the_notice: Approved --OpenNotice--> InPublicNotice by DecidingAgency;
+        an_upheld_objection_rejects: InPublicNotice --UpholdObjection--> Rejected by DecidingAgency;
+        the_agency_grants_after_the_notice: InPublicNotice --Grant--> Granted by DecidingAgency;
+        the_agency_grants_without_a_notice: Approved --Grant--> Granted by DecidingAgency;
     }
 
     /// Every pair not in the table is refused: no step leaves a final state, nobody approves a

@@ -16,7 +16,7 @@ use crate::auth::{policy, Caller};
 use crate::db::write_tx;
 use crate::domain::{self, Agency, ApplicationKind, ApplicationState, ReviewDecision};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
-use crate::http::{created_versioned, if_match, ok_versioned, Json};
+use crate::http::{created_versioned, if_match, ok_versioned, parse_param, Json};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
@@ -131,19 +131,10 @@ pub async fn list_applications(
     let mut errors = Errors::new();
     let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
     let filter = AppFilter {
-        kind: q
-            .kind
-            .as_deref()
-            .and_then(|k| errors.take("kind", ApplicationKind::parse(k))),
-        state: q
-            .state
-            .as_deref()
-            .and_then(|s| errors.take("state", ApplicationState::parse(s))),
+        kind: parse_param::<ApplicationKind>(&mut errors, "kind", q.kind.as_deref()),
+        state: parse_param::<ApplicationState>(&mut errors, "state", q.state.as_deref()),
         enterprise_id: q.enterprise_id.clone(),
-        agency: q
-            .agency
-            .as_deref()
-            .and_then(|a| errors.take("agency", Agency::parse(a))),
+        agency: parse_param::<Agency>(&mut errors, "agency", q.agency.as_deref()),
     };
     errors.finish()?;
     let actor = caller.actor.clone();

@@ -9,7 +9,7 @@ use crate::auth::{check, policy, Action, Actor, Caller, Target};
 use crate::db::write_tx;
 use crate::domain::{self, EnterpriseStatus, Scale, Sector};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
-use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
+use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, parse_param, Json};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
@@ -60,14 +60,8 @@ pub async fn list_enterprises(
             .region_code
             .as_deref()
             .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
-        sector: q
-            .sector
-            .as_deref()
-            .and_then(|s| errors.take("sector", Sector::parse(s))),
-        status: q
-            .status
-            .as_deref()
-            .and_then(|s| errors.take("status", EnterpriseStatus::parse(s))),
+        sector: parse_param::<Sector>(&mut errors, "sector", q.sector.as_deref()),
+        status: parse_param::<EnterpriseStatus>(&mut errors, "status", q.status.as_deref()),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
     };
     errors.finish()?;

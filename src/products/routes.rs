@@ -10,7 +10,7 @@ use crate::auth::{authorize, check, Action, Actor, Caller, Target};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{self, ApplicationKind, Gtin, ProductStatus, Sector};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
-use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
+use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, parse_param, Json};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
@@ -88,24 +88,23 @@ pub async fn list_products(
     };
     let filter = ProductFilter {
         enterprise_id: q.enterprise_id.clone(),
-        sector: q
-            .sector
-            .as_deref()
-            .and_then(|s| errors.take("sector", Sector::parse(s))),
+        sector: parse_param::<Sector>(&mut errors, "sector", q.sector.as_deref()),
         region_code: q
             .region_code
             .as_deref()
             .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
         is_new_product,
-        certification_kind: q
-            .certification_kind
-            .as_deref()
-            .and_then(|k| errors.take("certification_kind", ApplicationKind::parse(k))),
-        designation_kind: q
-            .designation_kind
-            .as_deref()
-            .and_then(|k| errors.take("designation_kind", ApplicationKind::parse(k))),
+        certification_kind: parse_param::<ApplicationKind>(
+            &mut errors,
+            "certification_kind",
+            q.certification_kind.as_deref(),
+        ),
+        designation_kind: parse_param::<ApplicationKind>(
+            &mut errors,
+            "designation_kind",
+            q.designation_kind.as_deref(),
+        ),
         standard_code: q
             .standard_code
             .as_deref()

@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::db::write_tx;
 use crate::domain::{self, ApplicationKind, RecordStatus};
 use crate::error::{ApiResult, Errors, Problem};
-use crate::http::{ok_versioned, parse_date, Json};
+use crate::http::{ok_versioned, parse_date, parse_param, Json};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
@@ -159,10 +159,7 @@ pub async fn list_certifications(
     let mut errors = Errors::new();
     let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
     let filter = CertFilter {
-        kind: q
-            .kind
-            .as_deref()
-            .and_then(|k| errors.take("kind", ApplicationKind::parse(k))),
+        kind: parse_param::<ApplicationKind>(&mut errors, "kind", q.kind.as_deref()),
         status: status_filter::<CertRow>(&mut errors, q.status.as_deref()),
         enterprise_id: q.enterprise_id.clone(),
         product_id: q.product_id.clone(),
@@ -244,10 +241,7 @@ pub async fn list_bodies(
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
     let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
-    let kind = q
-        .kind
-        .as_deref()
-        .and_then(|k| errors.take("kind", ApplicationKind::parse(k)));
+    let kind = parse_param::<ApplicationKind>(&mut errors, "kind", q.kind.as_deref());
     errors.finish()?;
     let p = page.clone();
     let rows = state
@@ -296,10 +290,7 @@ pub async fn list_designations(
     let mut errors = Errors::new();
     let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
     let filter = DesignationFilter {
-        kind: q
-            .kind
-            .as_deref()
-            .and_then(|k| errors.take("kind", ApplicationKind::parse(k))),
+        kind: parse_param::<ApplicationKind>(&mut errors, "kind", q.kind.as_deref()),
         status: status_filter::<DesignationRow>(&mut errors, q.status.as_deref()),
         enterprise_id: q.enterprise_id.clone(),
         product_id: q.product_id.clone(),

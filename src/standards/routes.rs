@@ -10,7 +10,7 @@ use crate::auth::{check, Action, Caller, Target};
 use crate::db::write_tx;
 use crate::domain::{StandardCode, StandardLevel, StandardStatus};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
-use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
+use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, parse_param, Json};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
@@ -52,14 +52,8 @@ pub async fn list_standards(
             .as_deref()
             .and_then(|c| errors.take("code", StandardCode::parse(c)))
             .map(|c| c.to_string()),
-        level: q
-            .level
-            .as_deref()
-            .and_then(|l| errors.take("level", StandardLevel::parse(l))),
-        status: q
-            .status
-            .as_deref()
-            .and_then(|s| errors.take("status", StandardStatus::parse(s))),
+        level: parse_param::<StandardLevel>(&mut errors, "level", q.level.as_deref()),
+        status: parse_param::<StandardStatus>(&mut errors, "status", q.status.as_deref()),
         q: q.q.clone().filter(|s| !s.trim().is_empty()),
     };
     errors.finish()?;

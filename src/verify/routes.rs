@@ -9,7 +9,7 @@ use super::repo::verify_number;
 use super::{BatchItem, BatchResponse, Verification};
 use crate::domain::ApplicationKind;
 use crate::error::{ApiError, ApiResult, Errors, Problem};
-use crate::http::parse_date;
+use crate::http::{parse_date, parse_param};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -40,10 +40,7 @@ pub async fn verify(
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
     let at = parse_date(&mut errors, "at", q.at.as_deref());
-    let kind = q
-        .kind
-        .as_deref()
-        .and_then(|k| errors.take("kind", ApplicationKind::parse(k)));
+    let kind = parse_param::<ApplicationKind>(&mut errors, "kind", q.kind.as_deref());
     errors.finish()?;
     let number = number.into_inner().trim().to_owned();
     let cache = cache.into_inner();

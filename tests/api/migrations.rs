@@ -1104,3 +1104,67 @@ fn sqlite_and_postgres_migrations_describe_the_same_schema() {
     eprintln!("schema comparison took {:?}", started.elapsed());
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }
+
+/// Every closed set's Rust enum names exactly the values its column's CHECK allows, so a value
+/// the code writes is one the database takes, and a value the database holds is one the code
+/// reads. (Record statuses: each table stores the statuses a record of its type can have.)
+#[test]
+fn closed_sets_match_the_check_lists() {
+    use registry::domain::*;
+    fn names<T: std::fmt::Display>(all: &[T]) -> BTreeSet<String> {
+        all.iter().map(|v| format!("'{v}'")).collect()
+    }
+    let record =
+        |live: RecordStatus| names(&[live, RecordStatus::Suspended, RecordStatus::Revoked]);
+    let expected: Vec<(&str, &str, BTreeSet<String>)> = vec![
+        ("applications", "state", names(ApplicationState::ALL)),
+        ("application_kinds", "category", names(KindCategory::ALL)),
+        ("certifications", "status", record(RecordStatus::Valid)),
+        ("designations", "status", record(RecordStatus::Active)),
+        (
+            "record_status_changes",
+            "record_type",
+            names(RecordType::ALL),
+        ),
+        ("enterprises", "status", names(EnterpriseStatus::ALL)),
+        ("enterprises", "scale", names(Scale::ALL)),
+        ("products", "status", names(ProductStatus::ALL)),
+        ("objections", "status", names(ObjectionStatus::ALL)),
+        ("users", "role", names(Role::ALL)),
+        ("standards", "level", names(StandardLevel::ALL)),
+        ("standards", "status", names(StandardStatus::ALL)),
+        ("regions", "level", names(RegionLevel::ALL)),
+        ("plan_targets", "unit", names(TargetUnit::ALL)),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pool, _) = db::build_pool(
+        &format!("sqlite://{}", dir.path().join("sets.db").display()),
+        1,
+    )
+    .expect("sqlite pool");
+    let mut conn = pool.get().expect("sqlite conn");
+    db::run_migrations(&mut conn).expect("sqlite migrations");
+    let schema = match &mut *conn {
+        DbConn::Sqlite(c) => introspect_sqlite(c),
+        DbConn::Pg(_) => unreachable!("a sqlite:// URL"),
+    };
+    let mut problems = Vec::new();
+    for (table, column, want) in expected {
+        let prefix = format!("check {column} in (");
+        let found: Option<BTreeSet<String>> = schema.tables.get(table).and_then(|t| {
+            t.checks.iter().find_map(|c| {
+                c.strip_prefix(&prefix)
+                    .and_then(|rest| rest.strip_suffix(')'))
+                    .map(|list| list.split(", ").map(str::to_owned).collect())
+            })
+        });
+        match found {
+            Some(got) if got == want => {}
+            Some(got) => problems.push(format!(
+                "{table}.{column}: CHECK allows {got:?}, the enum {want:?}"
+            )),
+            None => problems.push(format!("{table}.{column}: no CHECK (… IN …) found")),
+        }
+    }
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
