@@ -49,6 +49,15 @@ pub struct Settings {
     pub verify_cache_size: usize,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
+    /// `REGISTRY_SIGNING_KEY`: the Ed25519 key file (PKCS#8 PEM, `registry keys generate`) that
+    /// signs audit checkpoints and verification answers. Kept outside the database; required in
+    /// production. In development a missing key is generated at `./data/signing-key.pem`.
+    pub signing_key: Option<std::path::PathBuf>,
+    /// `REGISTRY_SIGNING_KEYS_PREVIOUS`: comma-separated key files (private or public PEM) the
+    /// registry signed with before a rotation; their signatures stay trusted.
+    pub previous_signing_keys: Vec<std::path::PathBuf>,
+    /// `REGISTRY_CHECKPOINT_EVERY`: sign a checkpoint of the audit chain every this many entries.
+    pub checkpoint_every: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +112,12 @@ impl Settings {
         if environment == Environment::Production && get("DATABASE_URL").is_none() {
             return Err(ConfigError::MissingInProduction("DATABASE_URL"));
         }
+        let signing_key = get("REGISTRY_SIGNING_KEY")
+            .filter(|s| !s.trim().is_empty())
+            .map(std::path::PathBuf::from);
+        if environment == Environment::Production && signing_key.is_none() {
+            return Err(ConfigError::MissingInProduction("REGISTRY_SIGNING_KEY"));
+        }
         let ttl = number(&get, "REGISTRY_ACCESS_TOKEN_TTL_SECS", 900)?;
         if ttl == 0 || ttl > 900 {
             return Err(ConfigError::Invalid {
@@ -139,6 +154,17 @@ impl Settings {
                 .clamp(1, u32::MAX as u64) as u32,
             verify_cache_size: number(&get, "REGISTRY_VERIFY_CACHE_SIZE", 100_000)? as usize,
             generated_jwt_secret,
+            signing_key,
+            previous_signing_keys: get("REGISTRY_SIGNING_KEYS_PREVIOUS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(std::path::PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            checkpoint_every: number(&get, "REGISTRY_CHECKPOINT_EVERY", 1000)?.max(1),
         })
     }
 
@@ -185,6 +211,20 @@ mod tests {
         assert!(matches!(
             err,
             ConfigError::MissingInProduction("JWT_SECRET")
+        ));
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_signing_key() {
+        let err = settings(&[
+            ("REGISTRY_ENV", "production"),
+            ("DATABASE_URL", "postgres://x/y"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef-long-enough"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::MissingInProduction("REGISTRY_SIGNING_KEY")
         ));
     }
 

@@ -23,6 +23,7 @@ pub mod records;
 pub mod reference;
 pub mod seeds;
 pub mod sessions;
+pub mod signing;
 pub mod standards;
 pub mod startup;
 pub mod state;

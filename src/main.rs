@@ -5,13 +5,15 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use registry::audit::checkpoints::{self, Checkpoint};
 use registry::audit::AuditCtx;
 use registry::config::{Environment, Settings};
 use registry::db::{write_tx, DbConn};
 use registry::error::Errors;
+use registry::signing::{Keyring, SigningKey};
 use registry::startup::{prepare_database, Application};
 use registry::state::AppState;
-use registry::{audit, auth, seeds, users};
+use registry::{auth, seeds, users};
 
 #[derive(Parser)]
 #[command(
@@ -55,6 +57,21 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Signing keys (Ed25519) for audit checkpoints and verification answers.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new key (PKCS#8 PEM, readable by its owner only) and print its key id; point
+    /// REGISTRY_SIGNING_KEY at it. An existing file is never replaced.
+    Generate {
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -77,8 +94,15 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain; exit non-zero and name the first broken entry if it was tampered with.
-    Verify,
+    /// Walk the hash chain and check it against every signed checkpoint (and, with --checkpoint,
+    /// one kept outside, as published by GET /api/v1/audit/checkpoints). Exit status 2, naming
+    /// the entry, on a broken link, a rewritten entry, a truncated tail or a bad signature.
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<std::path::PathBuf>,
+    },
+    /// Sign a checkpoint of the newest entry now.
+    Checkpoint,
 }
 
 fn main() -> ExitCode {
@@ -106,9 +130,18 @@ fn run(command: Command) -> AnyResult<ExitCode> {
         print!("{}", registry::openapi::spec_json());
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Keys {
+        command: KeysCommand::Generate { out },
+    } = &command
+    {
+        let key = SigningKey::generate();
+        key.write(out)?;
+        println!("wrote {} (key id {})", out.display(), key.kid());
+        return Ok(ExitCode::SUCCESS);
+    }
     let settings = Settings::from_env()?;
     match command {
-        Command::Openapi => unreachable!(),
+        Command::Openapi | Command::Keys { .. } => unreachable!(),
         Command::Migrate => {
             let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
             let n = registry::db::run_migrations(&mut *pool.get()?)?;
@@ -176,24 +209,61 @@ fn run(command: Command) -> AnyResult<ExitCode> {
             println!("created {} ({}) {}", row.username, row.role, row.id);
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { checkpoint },
         } => {
-            let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
-            let report = audit::verify_chain(&mut *pool.get()?)?;
-            match report.first_broken_seq {
-                None => println!("audit chain intact: {} entries", report.entries),
-                Some(seq) => {
-                    println!(
-                        "audit chain BROKEN at entry {seq} (checked {} entries)",
-                        report.entries
-                    );
-                    return Ok(ExitCode::from(2));
+            let keyring = keyring(&settings)?;
+            let external: Vec<Checkpoint> = match checkpoint {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    vec![serde_json::from_str(&text)
+                        .map_err(|e| format!("{}: not a checkpoint: {e}", path.display()))?]
                 }
+                None => Vec::new(),
+            };
+            let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
+            let report = checkpoints::verify(&mut *pool.get()?, &keyring, &external)?;
+            if report.intact() {
+                println!(
+                    "audit chain intact: {} entries, {} signed checkpoint(s) match",
+                    report.entries, report.checkpoints
+                );
+            } else {
+                println!(
+                    "audit chain NOT INTACT ({} entries, {} checkpoint(s)):",
+                    report.entries, report.checkpoints
+                );
+                for f in &report.findings {
+                    println!("  {f}");
+                }
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint,
+        } => {
+            let keyring = keyring(&settings)?;
+            let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
+            let mut conn = pool.get()?;
+            let cp = write_tx(&mut conn, |conn| {
+                checkpoints::publish_keys(conn, &keyring)?;
+                checkpoints::sign_head(conn, &keyring.current)
+            })?;
+            match cp {
+                Some(cp) => println!("{}", serde_json::to_string_pretty(&cp)?),
+                None => println!("the audit trail is empty: nothing to sign"),
             }
         }
         Command::Serve { demo } => serve(settings, demo)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn keyring(settings: &Settings) -> AnyResult<Keyring> {
+    Ok(Keyring::from_settings(
+        settings,
+        std::path::Path::new(registry::signing::DEVELOPMENT_KEY_PATH),
+    )?)
 }
 
 fn load_demo(conn: &mut DbConn) -> AnyResult<()> {
@@ -234,7 +304,8 @@ fn serve(settings: Settings, demo: bool) -> AnyResult<()> {
     }
     let listener = TcpListener::bind(&settings.bind)?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(pool, backend, settings);
+    let keyring = keyring(&settings)?;
+    let state = AppState::new(pool, backend, settings, keyring);
     println!("serving on http://{addr}  (API docs: http://{addr}/docs/)");
     actix_web::rt::System::new().block_on(async move {
         let app = Application::start(state, listener)?;

@@ -90,6 +90,8 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
         crate::api_clients::routes::revoke_client,
         audit::routes::list_audit,
         audit::routes::verify_audit,
+        audit::routes::list_checkpoints,
+        audit::routes::jwks,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),

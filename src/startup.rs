@@ -106,7 +106,8 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(crate::api_clients::routes::list_clients)
         .service(crate::api_clients::routes::revoke_client)
         .service(audit::routes::verify_audit)
-        .service(audit::routes::list_audit);
+        .service(audit::routes::list_audit)
+        .service(audit::routes::list_checkpoints);
 }
 
 /// Tags every request with an id (the caller's `X-Request-Id` if sane), echoed in the response.
@@ -258,6 +259,18 @@ impl Application {
         // The caller extractor (core) reads the token keys and the pool without knowing AppState.
         let keys = web::Data::from(state.keys.clone());
         let pool = web::Data::new(state.pool.clone());
+        let checkpointer = web::Data::new(crate::signing::Checkpointer {
+            keyring: state.keyring.clone(),
+            every: settings.checkpoint_every,
+        });
+        // The public halves of the keys in use stay published (JWKS) after any rotation.
+        {
+            let mut conn = state.pool.get().map_err(std::io::Error::other)?;
+            db::write_tx(&mut conn, |conn| {
+                audit::checkpoints::publish_keys(conn, &state.keyring)
+            })
+            .map_err(std::io::Error::other)?;
+        }
         let data = web::Data::new(state);
         let spec = ApiDoc::openapi();
         let server = HttpServer::new(move || {
@@ -267,6 +280,7 @@ impl Application {
                 .app_data(verify_cache.clone())
                 .app_data(keys.clone())
                 .app_data(pool.clone())
+                .app_data(checkpointer.clone())
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .wrap(middleware::from_fn(validators))
@@ -282,6 +296,7 @@ impl Application {
                 .wrap(middleware::Compress::default())
                 .service(health::healthz)
                 .service(health::readyz)
+                .service(audit::routes::jwks)
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
                 .service(

@@ -11,6 +11,7 @@ use crate::auth::token::Keys;
 use crate::config::Settings;
 use crate::db::{BackendKind, DbConn, DbPool};
 use crate::error::ApiResult;
+use crate::signing::Keyring;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -19,11 +20,14 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub keys: Arc<Keys>,
     pub login_throttle: Arc<LoginThrottle>,
+    /// The keys that sign checkpoints and verification answers (kept outside the database).
+    pub keyring: Arc<Keyring>,
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, backend: BackendKind, settings: Settings) -> Self {
+    pub fn new(pool: DbPool, backend: BackendKind, settings: Settings, keyring: Keyring) -> Self {
         Self {
+            keyring: Arc::new(keyring),
             pool,
             backend,
             keys: Arc::new(Keys::new(&settings)),

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::repo::{ApplicationRow, DocumentRef};
 use crate::db::DbConn;
-use crate::domain::{ApplicationKind, Sector};
+use crate::domain::{ApplicationKind, RecordNumber, Sector};
 use crate::error::{ApiResult, Errors};
 use crate::gis::repo as gis;
 use crate::products::repo as products;
@@ -119,19 +119,10 @@ pub fn validate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) -> ApiR
     }
     if kind.is_certification() {
         if let Some(d) = parse_details::<CertDetails>(&mut errors, &details) {
-            if d.certificate_number.trim().len() < 4
-                || d.certificate_number.len() > 64
-                || !d
-                    .certificate_number
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'/' | b'.'))
-            {
-                errors.push(
-                    "details.certificate_number",
-                    "invalid_value",
-                    "4-64 letters, digits, - / .",
-                );
-            }
+            errors.take(
+                "details.certificate_number",
+                RecordNumber::parse(&d.certificate_number),
+            );
             match bodies::find_body(conn, &d.certification_body_id)? {
                 None => errors.push(
                     "details.certification_body_id",

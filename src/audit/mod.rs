@@ -1,6 +1,7 @@
 //! The audit trail: append-only, one entry per mutation, written in the mutation's transaction.
 //! Entries form a SHA-256 hash chain, so an edited or deleted entry is detectable.
 
+pub mod checkpoints;
 pub mod routes;
 
 use diesel::prelude::*;
@@ -11,11 +12,22 @@ use crate::db::schema::{audit_head, audit_log};
 use crate::db::DbConn;
 
 /// Who did it, and under which request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuditCtx {
     pub actor_id: Option<String>,
     pub actor_label: String,
     pub request_id: Option<String>,
+    /// Signs a checkpoint when an entry's sequence is a multiple of its interval.
+    pub checkpointer: Option<std::sync::Arc<crate::signing::Checkpointer>>,
+}
+
+impl std::fmt::Debug for AuditCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditCtx")
+            .field("actor_label", &self.actor_label)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuditCtx {
@@ -28,6 +40,17 @@ impl AuditCtx {
                 None => "anonymous".into(),
             },
             request_id: Some(caller.request_id.clone()),
+            checkpointer: caller.checkpointer.clone(),
+        }
+    }
+
+    /// The same request, recorded as done by someone the caller's token does not name yet
+    /// (signing in, refreshing, signing up).
+    pub fn as_actor(self, actor_id: Option<String>, label: String) -> Self {
+        Self {
+            actor_id,
+            actor_label: label,
+            ..self
         }
     }
 
@@ -37,6 +60,7 @@ impl AuditCtx {
             actor_id: None,
             actor_label: format!("system:{label}"),
             request_id: None,
+            checkpointer: None,
         }
     }
 }
@@ -140,6 +164,11 @@ pub fn record(conn: &mut DbConn, ctx: &AuditCtx, change: Change<'_>) -> QueryRes
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set((audit_head::seq.eq(row.seq), audit_head::hash.eq(&row.hash)))
         .execute(conn)?;
+    if let Some(c) = &ctx.checkpointer {
+        if row.seq % (c.every.max(1) as i64) == 0 {
+            checkpoints::sign(conn, &c.keyring.current, row.seq, &row.hash)?;
+        }
+    }
     Ok(row.seq)
 }
 

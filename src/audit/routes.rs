@@ -5,11 +5,13 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::checkpoints::{self, Checkpoint};
 use super::{verify_chain, AuditRow, ChainReport};
 use crate::auth::{check, Action, Caller, Target};
 use crate::db::schema::audit_log;
 use crate::error::{ApiResult, Errors, Problem};
 use crate::pagination::PageRequest;
+use crate::signing::Jwk;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -156,4 +158,68 @@ pub async fn verify_audit(state: web::Data<AppState>, caller: Caller) -> ApiResu
     )?;
     let report = state.db(|conn| Ok(verify_chain(conn)?)).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+crate::page_type!(CheckpointPage, Checkpoint);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckpointsQuery {
+    /// Page size, 1-100 (default 20).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Every signed checkpoint of the audit chain, oldest first. Keep copies: `registry audit verify
+/// --checkpoint FILE` checks the register against one.
+#[utoipa::path(
+    get, path = "/api/v1/audit/checkpoints", tag = "audit",
+    params(CheckpointsQuery),
+    responses(
+        (status = 200, body = CheckpointPage),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/audit/checkpoints")]
+pub async fn list_checkpoints(
+    state: web::Data<AppState>,
+    q: web::Query<CheckpointsQuery>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Errors::new();
+    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
+    errors.finish()?;
+    let p = page.clone();
+    let rows = state
+        .db(move |conn| Ok(checkpoints::list(conn, &p)?))
+        .await?;
+    let keyed: Vec<(String, Checkpoint)> =
+        rows.into_iter().map(|c| (c.seq.to_string(), c)).collect();
+    let (keyed, next_cursor) = page.finish(keyed, |(k, _)| k);
+    Ok(HttpResponse::Ok().json(CheckpointPage {
+        items: keyed.into_iter().map(|(_, c)| c).collect(),
+        next_cursor,
+    }))
+}
+
+/// A JSON Web Key Set (RFC 7517).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// The public keys the registry signs checkpoints and verification answers with, old ones
+/// included after a rotation: verify a signed answer offline with any JOSE library.
+#[utoipa::path(
+    get, path = "/.well-known/jwks.json", tag = "audit",
+    responses((status = 200, body = Jwks))
+)]
+#[get("/.well-known/jwks.json")]
+pub async fn jwks(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let keys = state
+        .db(|conn| Ok(checkpoints::published_keys(conn)?))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .json(Jwks { keys }))
 }

@@ -5,11 +5,14 @@ use actix_web::{http::header, web, FromRequest, HttpMessage, HttpRequest};
 use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 
+use std::sync::Arc;
+
 use super::policy::Actor;
 use super::token::Keys;
 use crate::db::schema::users;
 use crate::db::{DbConn, DbPool};
 use crate::error::{ApiError, ApiResult};
+use crate::signing::Checkpointer;
 
 /// The id of this request: the caller's `X-Request-Id` when sane, else a new UUIDv7.
 #[derive(Debug, Clone)]
@@ -19,6 +22,8 @@ pub struct Caller {
     pub actor: Option<Actor>,
     pub request_id: String,
     pub client: String,
+    /// Signs audit checkpoints for what this request writes (registered by `startup`).
+    pub checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl Caller {
@@ -54,6 +59,9 @@ impl FromRequest for Caller {
         // feature's types.
         let keys = req.app_data::<web::Data<Keys>>().cloned();
         let pool = req.app_data::<web::Data<DbPool>>().cloned();
+        let checkpointer = req
+            .app_data::<web::Data<Checkpointer>>()
+            .map(|c| c.clone().into_inner());
         let request_id = req
             .extensions()
             .get::<RequestId>()
@@ -85,6 +93,7 @@ impl FromRequest for Caller {
                     actor: None,
                     request_id,
                     client,
+                    checkpointer,
                 });
             };
             // A bad token is an error even on public endpoints: silently serving the public view
@@ -100,6 +109,7 @@ impl FromRequest for Caller {
                 actor: Some(actor),
                 request_id,
                 client,
+                checkpointer,
             })
         })
     }

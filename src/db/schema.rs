@@ -412,3 +412,21 @@ diesel::joinable!(certifications -> products (product_id));
 diesel::joinable!(certifications -> enterprises (enterprise_id));
 diesel::joinable!(designations -> enterprises (enterprise_id));
 diesel::joinable!(designations -> products (product_id));
+
+diesel::table! {
+    audit_checkpoints (seq) {
+        seq -> BigInt,
+        entry_hash -> Text,
+        signed_at -> Timestamp,
+        key_id -> Text,
+        signature -> Text,
+    }
+}
+
+diesel::table! {
+    signing_keys (key_id) {
+        key_id -> Text,
+        public_key -> Text,
+        first_used -> Timestamp,
+    }
+}

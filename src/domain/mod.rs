@@ -2,11 +2,13 @@
 
 pub mod enums;
 pub mod gtin;
+pub mod record_number;
 pub mod standard_code;
 pub mod uscc;
 
 pub use enums::*;
 pub use gtin::Gtin;
+pub use record_number::RecordNumber;
 pub use standard_code::StandardCode;
 pub use uscc::Uscc;
 

@@ -70,11 +70,7 @@ pub async fn register(
     };
     let pw = b.password;
     let hash = web::block(move || password::hash(&pw)).await?;
-    let ctx = AuditCtx {
-        actor_id: None,
-        actor_label: format!("self-registration:{}", user.username),
-        request_id: Some(caller.request_id.clone()),
-    };
+    let ctx = AuditCtx::of(&caller).as_actor(None, format!("self-registration:{}", user.username));
     let (user, ent) = state
         .db(move |conn| {
             write_tx(conn, |conn| {

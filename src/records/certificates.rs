@@ -316,7 +316,9 @@ pub struct NewCertificate<'a> {
 /// Registers a certificate, valid from now, with the first entry of its history. A number the
 /// same body already registered for this kind is 409. Call inside `write_tx`.
 pub fn register(conn: &mut DbConn, ctx: &AuditCtx, new: NewCertificate<'_>) -> ApiResult<String> {
-    let number = new.details.certificate_number.trim().to_owned();
+    let number = crate::domain::RecordNumber::parse(&new.details.certificate_number)
+        .map_err(|e| ApiError::field("details.certificate_number", "invalid_value", e.to_string()))?
+        .to_string();
     if find_by_number(conn, &number)?
         .iter()
         .any(|c| c.kind == new.kind)

@@ -123,11 +123,10 @@ pub async fn login(
         return Err(ApiError::InvalidCredentials);
     };
     state.login_throttle.succeeded(&username, &caller.client);
-    let ctx = AuditCtx {
-        actor_id: Some(user.id.clone()),
-        actor_label: format!("{}:{}", user.role, user.username),
-        request_id: Some(caller.request_id.clone()),
-    };
+    let ctx = AuditCtx::of(&caller).as_actor(
+        Some(user.id.clone()),
+        format!("{}:{}", user.role, user.username),
+    );
     let st = state.clone();
     let tokens = state
         .db(move |conn| {
@@ -169,7 +168,7 @@ pub async fn refresh(
 ) -> ApiResult<HttpResponse> {
     let hash = token::hash_refresh_token(body.0.refresh_token.trim());
     let st = state.clone();
-    let request_id = caller.request_id.clone();
+    let base = AuditCtx::of(&caller);
     let outcome = state
         .db(move |conn| {
             // Refusals commit too: a reused token's family must stay revoked.
@@ -178,11 +177,9 @@ pub async fn refresh(
                     return Ok(RefreshOutcome::Refused);
                 };
                 let user = users::find(conn, &row.user_id)?.filter(|u| !u.disabled);
-                let ctx = AuditCtx {
-                    actor_id: Some(row.user_id.clone()),
-                    actor_label: "refresh".into(),
-                    request_id: Some(request_id),
-                };
+                let ctx = base
+                    .clone()
+                    .as_actor(Some(row.user_id.clone()), "refresh".into());
                 let reused = row.used_at.is_some()
                     || row.revoked_at.is_some()
                     || tokens::mark_refresh_used(conn, &row.id)? == 0;

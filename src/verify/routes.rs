@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::cache::{with_checked_at, Cache};
 use super::repo::verify_number;
 use super::{BatchItem, BatchResponse, Verification};
-use crate::domain::ApplicationKind;
+use crate::domain::{ApplicationKind, RecordNumber};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::{parse_date, parse_param};
 use crate::state::AppState;
@@ -41,8 +41,10 @@ pub async fn verify(
     let mut errors = Errors::new();
     let at = parse_date(&mut errors, "at", q.at.as_deref());
     let kind = parse_param::<ApplicationKind>(&mut errors, "kind", q.kind.as_deref());
+    // Typed as people type it (lower case, full width, spaces around); answered canonically.
+    let number = errors.take("number", RecordNumber::parse(&number));
     errors.finish()?;
-    let number = number.into_inner().trim().to_owned();
+    let number = number.map(|n| n.to_string()).unwrap_or_default();
     let cache = cache.into_inner();
     let body = state
         .db(move |conn| {
@@ -98,19 +100,22 @@ pub async fn verify_batch(
             format!("1 to {MAX_BATCH} numbers"),
         );
     }
-    for (i, n) in b.numbers.iter().enumerate() {
-        if n.trim().is_empty() || n.len() > 64 {
-            errors.push(format!("numbers[{i}]"), "invalid_value", "1-64 characters");
-        }
-    }
+    let canonical: Vec<Option<RecordNumber>> = b
+        .numbers
+        .iter()
+        .enumerate()
+        .map(|(i, n)| errors.take(&format!("numbers[{i}]"), RecordNumber::parse(n)))
+        .collect();
     let at = parse_date(&mut errors, "at", b.at.as_deref());
     errors.finish()?;
     let results = state
         .db(move |conn| {
             let mut out = Vec::with_capacity(b.numbers.len());
-            for n in b.numbers {
+            for (n, canonical) in b.numbers.into_iter().zip(canonical) {
+                // Each item names the number as asked, so an app can match it up.
                 let number = n.trim().to_owned();
-                let answer = verify_number(conn, &number, None, at);
+                let canonical = canonical.map(|c| c.to_string()).unwrap_or_default();
+                let answer = verify_number(conn, &canonical, None, at);
                 out.push(match answer {
                     Ok(v) => BatchItem {
                         number,

@@ -252,6 +252,25 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
+/// The signing key every test app of this process uses, in a file as in production.
+pub fn signing_key_path() -> &'static PathBuf {
+    static KEY: OnceLock<PathBuf> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let path = dir.join("signing-key.pem");
+        registry::signing::SigningKey::generate()
+            .write(&path)
+            .expect("write the test signing key");
+        path
+    })
+}
+
+/// The keyring `settings` name (no development key is ever written by a test).
+pub fn keyring(settings: &Settings) -> registry::signing::Keyring {
+    registry::signing::Keyring::from_settings(settings, std::path::Path::new("/nonexistent"))
+        .expect("test keyring")
+}
+
 pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
     let url = url.to_owned();
     let extra: Vec<(String, String)> = extra
@@ -264,6 +283,7 @@ pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
         }
         "DATABASE_URL" => Some(url.clone()),
         "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
+        "REGISTRY_SIGNING_KEY" => Some(signing_key_path().display().to_string()),
         "REGISTRY_DB_POOL_SIZE" => Some("4".into()),
         "REGISTRY_WORKERS" => Some("1".into()),
         "REGISTRY_LOGIN_MAX_FAILURES" => Some("5".into()),
@@ -402,7 +422,8 @@ impl TestApp {
                 ent_c,
             }
         };
-        let state = AppState::new(pool.clone(), kind, settings);
+        let keys = keyring(&settings);
+        let state = AppState::new(pool.clone(), kind, settings, keys);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::start(state, listener).expect("start");
         actix_web::rt::spawn(app.server);
@@ -422,17 +443,44 @@ impl TestApp {
     /// Another instance of the service on the same database (as behind a load balancer);
     /// returns its base URL.
     pub fn second_instance(&self) -> String {
-        let settings = settings(&self.db.url, &[]);
+        self.second_instance_with(&[])
+    }
+
+    /// Another instance with settings overridden (e.g. a rotated signing key).
+    pub fn second_instance_with(&self, extra: &[(&str, &str)]) -> String {
+        let settings = settings(&self.db.url, extra);
         let (pool, kind) =
             db::build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let app = Application::start(AppState::new(pool, kind, settings), listener).expect("start");
+        let keys = keyring(&settings);
+        let app =
+            Application::start(AppState::new(pool, kind, settings, keys), listener).expect("start");
         actix_web::rt::spawn(app.server);
         format!("http://127.0.0.1:{}", app.port)
     }
 
     pub fn conn(&self) -> db::PooledConn {
         self.pool.get().expect("conn")
+    }
+
+    /// Drops the triggers that keep the audit trail append-only, as someone with full rights
+    /// on the database could, so a test can then tamper with it.
+    pub fn drop_audit_triggers(&self) {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; \
+                 DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;"
+            }
+            Backend::Postgres => {
+                "DROP TRIGGER audit_log_append_only ON audit_log; \
+                 DROP TRIGGER audit_log_no_truncate ON audit_log; \
+                 DROP TRIGGER audit_checkpoints_append_only ON audit_checkpoints; \
+                 DROP TRIGGER audit_checkpoints_no_truncate ON audit_checkpoints;"
+            }
+        };
+        self.conn()
+            .batch_execute(sql)
+            .expect("drop the audit triggers");
     }
 
     pub fn url(&self, path: &str) -> String {

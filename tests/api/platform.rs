@@ -164,12 +164,17 @@ async fn every_mutation_is_audited_and_tampering_is_detected() {
         let report = registry::audit::verify_chain(&mut app.conn()).unwrap();
         assert!(report.intact, "{report:?}");
         assert!(report.entries > 5);
-        // Someone edits the entry in the database.
+        // The database refuses to edit an entry; someone who drops its triggers can.
         use registry::db::schema::audit_log::dsl as a_;
-        diesel::update(a_::audit_log.filter(a_::seq.eq(e.seq)))
-            .set(a_::after.eq(Some("{\"name\":\"forged\"}".to_owned())))
-            .execute(&mut app.conn())
-            .unwrap();
+        let forge = || {
+            diesel::update(a_::audit_log.filter(a_::seq.eq(e.seq)))
+                .set(a_::after.eq(Some("{\"name\":\"forged\"}".to_owned())))
+                .execute(&mut app.conn())
+        };
+        let refused = forge().expect_err("audit entries are append-only");
+        assert!(refused.to_string().contains("append-only"), "{refused}");
+        app.drop_audit_triggers();
+        forge().unwrap();
         let report = registry::audit::verify_chain(&mut app.conn()).unwrap();
         assert!(!report.intact);
         assert_eq!(report.first_broken_seq, Some(e.seq));

@@ -803,12 +803,15 @@ async fn the_audit_log_is_readable_by_staff_and_its_chain_verifiable_by_admins()
             second.body["items"][0]["seq"].as_i64().unwrap()
                 > first.body["items"][1]["seq"].as_i64().unwrap()
         );
-        // Deleting an entry breaks the chain at that point.
+        // The database refuses to delete an entry; once its triggers are dropped, deleting one
+        // breaks the chain at that point.
         use diesel::prelude::*;
         use registry::db::schema::audit_log::dsl as a_;
-        diesel::delete(a_::audit_log.filter(a_::seq.eq(3)))
-            .execute(&mut app.conn())
-            .unwrap();
+        let delete =
+            || diesel::delete(a_::audit_log.filter(a_::seq.eq(3))).execute(&mut app.conn());
+        assert!(delete().is_err(), "audit entries are append-only");
+        app.drop_audit_triggers();
+        delete().unwrap();
         let r = app.get("/api/v1/audit-log/verify", Some(&admin)).await;
         assert_eq!(r.body["intact"], false);
         assert_eq!(r.body["first_broken_seq"], 3);
