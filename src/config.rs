@@ -58,6 +58,8 @@ pub struct Settings {
     pub previous_signing_keys: Vec<std::path::PathBuf>,
     /// `REGISTRY_CHECKPOINT_EVERY`: sign a checkpoint of the audit chain every this many entries.
     pub checkpoint_every: u64,
+    /// `REGISTRY_TIMEZONE`: an IANA zone (default `Asia/Shanghai`) deciding the local date.
+    pub timezone: chrono_tz::Tz,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +167,14 @@ impl Settings {
                 })
                 .unwrap_or_default(),
             checkpoint_every: number(&get, "REGISTRY_CHECKPOINT_EVERY", 1000)?.max(1),
+            timezone: match get("REGISTRY_TIMEZONE") {
+                None => crate::clock::DEFAULT_TIMEZONE,
+                Some(name) => name.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name: "REGISTRY_TIMEZONE",
+                    value: name.clone(),
+                    reason: "an IANA time zone, e.g. Asia/Shanghai",
+                })?,
+            },
         })
     }
 
@@ -226,6 +236,18 @@ mod tests {
             err,
             ConfigError::MissingInProduction("REGISTRY_SIGNING_KEY")
         ));
+    }
+
+    #[test]
+    fn the_time_zone_is_an_iana_name() {
+        assert_eq!(settings(&[]).unwrap().timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(
+            settings(&[("REGISTRY_TIMEZONE", "Asia/Urumqi")])
+                .unwrap()
+                .timezone,
+            chrono_tz::Asia::Urumqi
+        );
+        assert!(settings(&[("REGISTRY_TIMEZONE", "Qinghai")]).is_err());
     }
 
     #[test]

@@ -140,6 +140,7 @@ fn run(command: Command) -> AnyResult<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = Settings::from_env()?;
+    registry::clock::set_timezone(settings.timezone);
     match command {
         Command::Openapi | Command::Keys { .. } => unreachable!(),
         Command::Migrate => {

@@ -26,6 +26,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: DbPool, backend: BackendKind, settings: Settings, keyring: Keyring) -> Self {
+        crate::clock::set_timezone(settings.timezone);
         Self {
             keyring: Arc::new(keyring),
             pool,

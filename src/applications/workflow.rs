@@ -340,7 +340,7 @@ pub fn step(
                     .notice_days_override
                     .map(i64::from)
                     .unwrap_or(i64::from(kind.notice_days));
-                after.notice_ends_at = Some(now + chrono::Duration::days(days));
+                after.notice_ends_at = Some(crate::clock::notice_end(now, days));
                 after.state = notice.to;
                 path.push(notice.to);
             }

@@ -129,8 +129,11 @@ pub fn effective_status(
     }
 }
 
-/// The status a record had at the end of `date`, from its history and validity window:
-/// `not_yet_valid` before it started (or before it was registered), `expired` after it ended.
+/// The status a record had at the end of local date `date`, from its validity dates and its
+/// history together: `not_yet_valid` before `valid_from`, `expired` after `valid_until`, and in
+/// between the status its history gives at that time. Before the register recorded it (a
+/// certificate issued earlier and registered later) it had the status it was registered with,
+/// so an answer never contradicts its own dates.
 pub fn status_on(
     history: &[StatusChangeRow],
     valid_from: NaiveDate,
@@ -140,11 +143,16 @@ pub fn status_on(
     if date < valid_from {
         return RecordStatus::NotYetValid;
     }
-    let end_of_day = date.and_hms_opt(23, 59, 59).expect("valid time");
-    let Some(last) = history.iter().rev().find(|h| h.at <= end_of_day) else {
+    let end_of_day = crate::clock::end_of_day(date);
+    let Some(entry) = history
+        .iter()
+        .rev()
+        .find(|h| h.at <= end_of_day)
+        .or_else(|| history.first())
+    else {
         return RecordStatus::NotYetValid;
     };
-    effective_status(last.to_status, valid_until, date)
+    effective_status(entry.to_status, valid_until, date)
 }
 
 #[cfg(test)]
@@ -183,6 +191,17 @@ mod tests {
         let until = Some(d("2026-12-31"));
         assert_eq!(
             status_on(&h, d("2024-01-01"), until, d("2023-12-31")),
+            RecordStatus::NotYetValid
+        );
+        // Valid from its dates before the register recorded it: never `not_yet_valid` inside
+        // its own validity.
+        let late = vec![change(RecordStatus::Valid, "2026-06-01")];
+        assert_eq!(
+            status_on(&late, d("2024-01-15"), until, d("2025-01-01")),
+            RecordStatus::Valid
+        );
+        assert_eq!(
+            status_on(&late, d("2024-01-15"), until, d("2024-01-14")),
             RecordStatus::NotYetValid
         );
         assert_eq!(

@@ -1,6 +1,7 @@
 //! `GET /api/v1/verify/{number}` and `POST /api/v1/verify/batch`.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -25,7 +26,8 @@ pub struct VerifyQuery {
     get, path = "/api/v1/verify/{number}", tag = "verification",
     params(("number" = String, Path, description = "Certificate or designation number", example = "QHMP-2026-0001"), VerifyQuery),
     responses(
-        (status = 200, description = "What the register holds for this number, and whether it is valid", body = Verification),
+        (status = 200, description = "What the register holds for this number, and whether it is valid. With `Accept: application/jose`, the same answer as a compact JWS (EdDSA, `kid` in `/.well-known/jwks.json`) that anyone can verify offline.",
+            content((Verification = "application/json"), (String = "application/jose"))),
         (status = 404, description = "No certificate or designation has this number", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The number is used by several kinds: pass `kind`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`at` is not a date", body = Problem, content_type = "application/problem+json"),
@@ -33,6 +35,7 @@ pub struct VerifyQuery {
 )]
 #[get("/verify/{number}")]
 pub async fn verify(
+    req: HttpRequest,
     state: web::Data<AppState>,
     cache: web::Data<Cache>,
     number: web::Path<String>,
@@ -61,12 +64,34 @@ pub async fn verify(
             Ok(with_checked_at(&json))
         })
         .await?;
-    // The answer says when it was given: HTTP caches must not keep it.
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .content_type("application/json")
-        .body(body))
+    Ok(answer(&req, &state, body))
 }
+
+/// The answer as JSON, or signed as a compact JWS when the caller asks for `application/jose`.
+/// It says when it was given, so HTTP caches must not keep it.
+fn answer(req: &HttpRequest, state: &AppState, json: String) -> HttpResponse {
+    let wants_jws = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|t| t.split(';').next().unwrap_or("").trim() == JOSE)
+        });
+    let mut res = HttpResponse::Ok();
+    res.insert_header(("Cache-Control", "no-store"))
+        .insert_header((header::VARY, "Accept"));
+    if wants_jws {
+        res.content_type(JOSE)
+            .body(state.keyring.current.jws(json.as_bytes()))
+    } else {
+        res.content_type("application/json").body(json)
+    }
+}
+
+/// The media type of a compact JWS (RFC 7515).
+const JOSE: &str = "application/jose";
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"numbers": ["QHGI-2026-0001", "LB-18-2401016301A", "NO-SUCH"]}))]
 pub struct BatchRequest {
@@ -81,13 +106,15 @@ pub const MAX_BATCH: usize = 100;
     post, path = "/api/v1/verify/batch", tag = "verification",
     request_body = BatchRequest,
     responses(
-        (status = 200, description = "Each number answered as `GET /verify/{number}` would", body = BatchResponse),
+        (status = 200, description = "Each number answered as `GET /verify/{number}` would; with `Accept: application/jose`, the whole answer as a compact JWS",
+            content((BatchResponse = "application/json"), (String = "application/jose"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "More than 100 numbers, none, or a bad `at`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[actix_web::post("/verify/batch")]
 pub async fn verify_batch(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: crate::http::Json<BatchRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -138,7 +165,7 @@ pub async fn verify_batch(
             Ok(out)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(BatchResponse { results }))
+    let json = serde_json::to_string(&BatchResponse { results })
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(answer(&req, &state, json))
 }

@@ -14,4 +14,5 @@ mod snapshots;
 mod standards;
 mod synthetic;
 mod users;
+mod verification;
 mod workflow;

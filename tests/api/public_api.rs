@@ -7,7 +7,13 @@ use serde_json::{json, Value};
 /// Takes an application of enterprise A through to its record; returns the record id.
 /// Issued a month ago for eleven months (within every kind's validity), so it is valid on
 /// whatever day the suite runs.
-async fn certify(app: &TestApp, a: &str, product: &str, kind: &str, number: &str) -> String {
+pub(crate) async fn certify(
+    app: &TestApp,
+    a: &str,
+    product: &str,
+    kind: &str,
+    number: &str,
+) -> String {
     let today = registry::clock::today();
     let issued = today - chrono::Duration::days(30);
     let expires = issued + chrono::Months::new(11);

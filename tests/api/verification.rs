@@ -1,0 +1,153 @@
+//! Verification answers people and machines can rely on: numbers found however they are typed,
+//! and answers signed so they can be checked offline and kept as proof.
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use serde_json::{json, Value};
+
+use crate::common::{each_backend, TestApp};
+use crate::public_api::certify;
+
+const NUMBER: &str = "LB-18-2611017777";
+
+async fn certified(app: &TestApp) {
+    let a = app.token("ent_a").await;
+    let product = app.goji_product(&a, "验证签名枸杞").await;
+    certify(app, &a, &product, "green_food", NUMBER).await;
+}
+
+/// Checks a compact JWS with the registry's published keys, as any JOSE library would offline.
+async fn check_jws(app: &TestApp, jws: &str) -> Value {
+    let header = decode_header(jws).expect("a JWS header");
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    let kid = header.kid.expect("a kid");
+    let jwks: JwkSet =
+        serde_json::from_value(app.get("/.well-known/jwks.json", None).await.body).expect("a JWKS");
+    let jwk = jwks.find(&kid).expect("the signing key is published");
+    let key = DecodingKey::from_jwk(jwk).expect("an Ed25519 JWK");
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    decode::<Value>(jws, &key, &validation)
+        .expect("the signature verifies")
+        .claims
+}
+
+#[actix_web::test]
+async fn a_number_is_found_however_it_is_typed_and_answered_canonically() {
+    each_backend(|app: TestApp| async move {
+        certified(&app).await;
+        for typed in [
+            "lb-18-2611017777",
+            "%20LB-18-2611017777%20",
+            // Full width, as an IME types it: ＬＢ－１８－２６１１０１７７７７
+            "%EF%BC%AC%EF%BC%A2%EF%BC%8D%EF%BC%91%EF%BC%98%EF%BC%8D%EF%BC%92%EF%BC%96%EF%BC%91%EF%BC%91%EF%BC%90%EF%BC%91%EF%BC%97%EF%BC%97%EF%BC%97%EF%BC%97",
+        ] {
+            let r = app.get(&format!("/api/v1/verify/{typed}"), None).await;
+            r.assert(200);
+            assert_eq!(r.body["number"], NUMBER, "{typed}");
+        }
+        let r = app
+            .post("/api/v1/verify/batch", None, &json!({"numbers": [" lb-18-2611017777 "]}))
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["results"][0]["number"], "lb-18-2611017777");
+        assert_eq!(r.body["results"][0]["verification"]["number"], NUMBER);
+        app.get("/api/v1/verify/%E7%BB%BF%E8%89%B2", None)
+            .await
+            .assert(422);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn signed_answers_verify_offline_with_the_published_keys() {
+    each_backend(|app: TestApp| async move {
+        certified(&app).await;
+        let plain = app.get(&format!("/api/v1/verify/{NUMBER}"), None).await;
+        plain.assert(200);
+        let signed = app
+            .send(
+                "GET",
+                &format!("/api/v1/verify/{NUMBER}"),
+                None,
+                &[("Accept", "application/jose")],
+                None,
+            )
+            .await;
+        signed.assert(200);
+        assert_eq!(
+            signed.header("content-type").as_deref(),
+            Some("application/jose")
+        );
+        let jws = signed
+            .body
+            .as_str()
+            .expect("a compact JWS")
+            .trim()
+            .to_owned();
+        let claims = check_jws(&app, &jws).await;
+        for field in [
+            "number",
+            "status",
+            "valid",
+            "valid_until",
+            "holder",
+            "product",
+        ] {
+            assert_eq!(claims[field], plain.body[field], "{field}");
+        }
+        // A changed byte breaks it.
+        let mut tampered = jws.clone().into_bytes();
+        let i = jws.find('.').unwrap() + 5;
+        tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+        let jwks: JwkSet =
+            serde_json::from_value(app.get("/.well-known/jwks.json", None).await.body).unwrap();
+        let key = DecodingKey::from_jwk(&jwks.keys[0]).unwrap();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        assert!(
+            decode::<Value>(std::str::from_utf8(&tampered).unwrap(), &key, &validation).is_err()
+        );
+
+        // The batch answer is signed whole.
+        let batch = app
+            .send(
+                "POST",
+                "/api/v1/verify/batch",
+                None,
+                &[("Accept", "application/jose")],
+                Some(&json!({"numbers": [NUMBER, "NO-SUCH-NUMBER"]})),
+            )
+            .await;
+        batch.assert(200);
+        let claims = check_jws(&app, batch.body.as_str().expect("a compact JWS").trim()).await;
+        assert_eq!(claims["results"][0]["verification"]["number"], NUMBER);
+        assert_eq!(claims["results"][1]["status"], 404);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn an_answer_about_a_past_date_never_contradicts_its_own_dates() {
+    each_backend(|app: TestApp| async move {
+        // Issued 30 days ago, registered today.
+        certified(&app).await;
+        let today = registry::clock::today();
+        let at = |d: chrono::NaiveDate| format!("/api/v1/verify/{NUMBER}?at={d}");
+        let before_registration = app.get(&at(today - chrono::Duration::days(10)), None).await;
+        before_registration.assert(200);
+        assert_eq!(before_registration.body["status"], "valid");
+        assert_eq!(before_registration.body["valid"], true);
+        let before_issue = app.get(&at(today - chrono::Duration::days(31)), None).await;
+        assert_eq!(before_issue.body["status"], "not_yet_valid");
+        let after_expiry = app
+            .get(&at(today + chrono::Duration::days(400)), None)
+            .await;
+        assert_eq!(after_expiry.body["status"], "expired");
+    })
+    .await;
+}
