@@ -54,6 +54,10 @@ pub struct Problem {
     /// Present on `invalid_state`: the state the resource is in now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_state: Option<String>,
+    /// Present on some conflicts (`duplicate_application` …): the ids of the resources this
+    /// request conflicts with.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts_with: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +79,12 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict {
+        code: &'static str,
+        detail: String,
+        /// The resources it conflicts with (an existing application, live records …).
+        with: Vec<String>,
+    },
     #[error("{resource} is {state}")]
     InvalidState {
         resource: &'static str,
@@ -102,6 +111,16 @@ impl ApiError {
         Self::Conflict {
             code,
             detail: detail.into(),
+            with: Vec::new(),
+        }
+    }
+
+    /// A conflict with existing resources, named by id in the problem's `conflicts_with`.
+    pub fn conflict_with(code: &'static str, detail: impl Into<String>, ids: Vec<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+            with: ids,
         }
     }
 
@@ -164,6 +183,10 @@ impl ApiError {
             current_state: match self {
                 Self::InvalidState { state, .. } => Some(state.clone()),
                 _ => None,
+            },
+            conflicts_with: match self {
+                Self::Conflict { with, .. } => with.clone(),
+                _ => Vec::new(),
             },
         }
     }

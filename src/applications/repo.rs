@@ -99,6 +99,26 @@ pub fn insert(conn: &mut DbConn, row: &ApplicationRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Applications for this product and kind still in progress (not final, no record yet), other
+/// than `except`.
+pub fn open_for(
+    conn: &mut DbConn,
+    product_id: &str,
+    kind: ApplicationKind,
+    except: &str,
+) -> QueryResult<Vec<String>> {
+    use ApplicationState::*;
+    applications::table
+        .filter(applications::product_id.eq(product_id))
+        .filter(applications::kind.eq(kind))
+        .filter(applications::id.ne(except))
+        .filter(applications::state.ne_all([Rejected, Withdrawn, Granted]))
+        .filter(applications::record_id.is_null())
+        .select(applications::id)
+        .order(applications::id.asc())
+        .load(conn)
+}
+
 /// Writes the row only if it is still in `state` at `version`: of two regulators deciding at
 /// once, exactly one matches.
 pub fn update_guarded(

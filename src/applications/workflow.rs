@@ -107,6 +107,43 @@ fn find_kind(conn: &mut DbConn, kind: ApplicationKind) -> ApiResult<KindRow> {
         .ok_or_else(|| ApiError::field("kind", "unknown_kind", "see GET /api/v1/application-kinds"))
 }
 
+/// One application at a time per product and kind, and none while a record of that kind is
+/// live; a certificate number its body issued is registered once. 409 naming what exists.
+fn ensure_no_duplicate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) -> ApiResult<()> {
+    let Some(product) = app.product_id.as_deref() else {
+        return Ok(());
+    };
+    let open = repo::open_for(conn, product, app.kind, &app.id)?;
+    if !open.is_empty() {
+        return Err(ApiError::conflict_with(
+            "duplicate_application",
+            format!("this product has a {} application in progress", app.kind),
+            open,
+        ));
+    }
+    let today = crate::clock::today();
+    let live = if kind.is_certification() {
+        certificates::live_of_kind(conn, product, app.kind, today)?
+    } else {
+        designations::live_of_kind(conn, product, app.kind, today)?
+    };
+    if !live.is_empty() {
+        return Err(ApiError::conflict_with(
+            "duplicate_application",
+            format!("this product holds a live {} record", app.kind),
+            live,
+        ));
+    }
+    if kind.is_certification() {
+        if let Ok(d) = serde_json::from_str::<certificates::CertDetails>(&app.details) {
+            if let Ok(number) = crate::domain::RecordNumber::parse(&d.certificate_number) {
+                certificates::ensure_unregistered(conn, &d.certification_body_id, number.as_str())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Creates a draft owned by the enterprise.
 pub fn create(
     conn: &mut DbConn,
@@ -166,6 +203,7 @@ pub fn create(
         version: 1,
     };
     validate(conn, &kind, &row)?;
+    ensure_no_duplicate(conn, &kind, &row)?;
     repo::insert(conn, &row)?;
     event(
         conn,
@@ -313,6 +351,7 @@ pub fn step(
                 ));
             }
             validate(conn, &kind, &before)?;
+            ensure_no_duplicate(conn, &kind, &before)?;
             after.submitted_at = Some(now);
             after.decision_reason = None;
         }

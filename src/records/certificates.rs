@@ -138,6 +138,36 @@ pub fn live_for_product(
         .load(conn)
 }
 
+/// This product's certificates of `kind` still in force or suspended on `today`.
+pub fn live_of_kind(
+    conn: &mut DbConn,
+    product_id: &str,
+    kind: ApplicationKind,
+    today: NaiveDate,
+) -> QueryResult<Vec<String>> {
+    certifications::table
+        .filter(certifications::product_id.eq(product_id))
+        .filter(certifications::kind.eq(kind))
+        .filter(certifications::status.eq_any([RecordStatus::Valid, RecordStatus::Suspended]))
+        .filter(certifications::expires_on.ge(today))
+        .select(certifications::id)
+        .load(conn)
+}
+
+/// The certificate a body issued under this (canonical) number, if registered.
+pub fn find_by_body_number(
+    conn: &mut DbConn,
+    body_id: &str,
+    number: &str,
+) -> QueryResult<Option<CertRow>> {
+    certifications::table
+        .filter(certifications::certification_body_id.eq(body_id))
+        .filter(certifications::certificate_number.eq(number))
+        .select(CertRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Vec<CertRow>> {
     certifications::table
         .filter(certifications::certificate_number.eq(number))
@@ -304,6 +334,18 @@ pub struct CertDetails {
     pub scope: String,
 }
 
+/// 409 `duplicate_certificate` when the body's number is registered already.
+pub fn ensure_unregistered(conn: &mut DbConn, body_id: &str, number: &str) -> ApiResult<()> {
+    match find_by_body_number(conn, body_id, number)? {
+        Some(existing) => Err(ApiError::conflict_with(
+            "duplicate_certificate",
+            format!("certificate {number} of this certification body is registered already"),
+            vec![existing.id],
+        )),
+        None => Ok(()),
+    }
+}
+
 /// What approving a certification application registers.
 pub struct NewCertificate<'a> {
     pub application_id: &'a str,
@@ -319,15 +361,7 @@ pub fn register(conn: &mut DbConn, ctx: &AuditCtx, new: NewCertificate<'_>) -> A
     let number = crate::domain::RecordNumber::parse(&new.details.certificate_number)
         .map_err(|e| ApiError::field("details.certificate_number", "invalid_value", e.to_string()))?
         .to_string();
-    if find_by_number(conn, &number)?
-        .iter()
-        .any(|c| c.kind == new.kind)
-    {
-        return Err(ApiError::conflict(
-            "duplicate_certificate",
-            format!("a {} certificate numbered {number} is registered", new.kind),
-        ));
-    }
+    ensure_unregistered(conn, &new.details.certification_body_id, &number)?;
     let now = crate::clock::now();
     let row = CertRow {
         id: uuid::Uuid::now_v7().to_string(),

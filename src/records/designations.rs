@@ -154,6 +154,26 @@ pub fn live_for_product(
         .load(conn)
 }
 
+/// This product's designations of `kind` still in force or suspended on `today`.
+pub fn live_of_kind(
+    conn: &mut DbConn,
+    product_id: &str,
+    kind: ApplicationKind,
+    today: NaiveDate,
+) -> QueryResult<Vec<String>> {
+    designations::table
+        .filter(designations::product_id.eq(product_id))
+        .filter(designations::kind.eq(kind))
+        .filter(designations::status.eq_any([RecordStatus::Active, RecordStatus::Suspended]))
+        .filter(
+            designations::valid_until
+                .is_null()
+                .or(designations::valid_until.ge(today)),
+        )
+        .select(designations::id)
+        .load(conn)
+}
+
 pub fn find_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<DesignationRow>> {
     designations::table
         .filter(designations::number.eq(number))

@@ -874,3 +874,77 @@ async fn a_revocation_through_one_instance_is_never_answered_stale_by_another() 
     })
     .await;
 }
+
+#[actix_web::test]
+async fn duplicate_applications_and_registered_numbers_are_409_naming_what_exists() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let body = app.body_for("green_food").await;
+        let today = registry::clock::today();
+        let draft = |product: &str, number: &str| {
+            json!({"kind": "green_food", "enterprise_id": app.fx.ent_a, "product_id": product,
+                "details": {"certificate_number": number, "certification_body_id": body,
+                    "issued_on": today - chrono::Duration::days(1),
+                    "expires_on": today + chrono::Duration::days(300), "scope": "全部"}})
+        };
+        // A second application for the same product and kind while one is in progress.
+        let p1 = app.goji_product(&a, "重复申请甲").await;
+        let first = app
+            .post("/api/v1/applications", Some(&a), &draft(&p1, "DUP-0001"))
+            .await;
+        first.assert(201);
+        let first_id = first.body["id"].as_str().unwrap().to_owned();
+        let second = app
+            .post("/api/v1/applications", Some(&a), &draft(&p1, "DUP-0002"))
+            .await;
+        second.assert(409);
+        assert_eq!(second.code(), "duplicate_application");
+        assert_eq!(second.body["conflicts_with"], json!([first_id]));
+        // Withdrawn, it no longer blocks.
+        app.post(
+            &format!("/api/v1/applications/{first_id}/withdraw"),
+            Some(&a),
+            &json!({}),
+        )
+        .await
+        .assert(200);
+        // A live record of the kind blocks too.
+        let cert = crate::public_api::certify(&app, &a, &p1, "green_food", "DUP-0003").await;
+        let again = app
+            .post("/api/v1/applications", Some(&a), &draft(&p1, "DUP-0004"))
+            .await;
+        again.assert(409);
+        assert_eq!(again.code(), "duplicate_application");
+        assert_eq!(again.body["conflicts_with"], json!([cert]));
+        // A number the body issued is registered once: refused on create …
+        let p2 = app.goji_product(&a, "重复申请乙").await;
+        let reuse = app
+            .post("/api/v1/applications", Some(&a), &draft(&p2, "dup-0003"))
+            .await;
+        reuse.assert(409);
+        assert_eq!(reuse.code(), "duplicate_certificate");
+        assert_eq!(reuse.body["conflicts_with"], json!([cert]));
+        // … and on submit, when it was registered after the draft was made.
+        let p3 = app.goji_product(&a, "重复申请丙").await;
+        let later = app
+            .post("/api/v1/applications", Some(&a), &draft(&p3, "DUP-0005"))
+            .await;
+        later.assert(201);
+        let p4 = app.goji_product(&a, "重复申请丁").await;
+        let winner = crate::public_api::certify(&app, &a, &p4, "green_food", "DUP-0005").await;
+        let submit = app
+            .post(
+                &format!(
+                    "/api/v1/applications/{}/submit",
+                    later.body["id"].as_str().unwrap()
+                ),
+                Some(&a),
+                &json!({}),
+            )
+            .await;
+        submit.assert(409);
+        assert_eq!(submit.code(), "duplicate_certificate");
+        assert_eq!(submit.body["conflicts_with"], json!([winner]));
+    })
+    .await;
+}
