@@ -92,6 +92,8 @@ pub enum ApiError {
     },
     #[error("the resource changed since it was read (If-Match does not match)")]
     PreconditionFailed,
+    #[error("the cursor {since} is beyond the newest change ({head})")]
+    CursorAhead { since: i64, head: i64 },
     #[error("too many attempts; retry after {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -137,6 +139,7 @@ impl ApiError {
             Self::Conflict { code, .. } => code,
             Self::InvalidState { .. } => "invalid_state",
             Self::PreconditionFailed => "precondition_failed",
+            Self::CursorAhead { .. } => "cursor_ahead",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal_error",
@@ -156,6 +159,7 @@ impl ApiError {
             Self::Conflict { .. } => "Conflict",
             Self::InvalidState { .. } => "Conflict with the resource's state",
             Self::PreconditionFailed => "Precondition failed",
+            Self::CursorAhead { .. } => "Cursor ahead of the feed",
             Self::TooManyRequests { .. } => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal error",
@@ -195,7 +199,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::CursorAhead { .. } => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated
             | Self::InvalidCredentials

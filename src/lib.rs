@@ -19,6 +19,7 @@ pub mod http;
 pub mod openapi;
 pub mod pagination;
 pub mod products;
+pub mod publication;
 pub mod records;
 pub mod reference;
 pub mod seeds;

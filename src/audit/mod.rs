@@ -164,6 +164,13 @@ pub fn record(conn: &mut DbConn, ctx: &AuditCtx, change: Change<'_>) -> QueryRes
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set((audit_head::seq.eq(row.seq), audit_head::hash.eq(&row.hash)))
         .execute(conn)?;
+    crate::publication::on_change(
+        conn,
+        &row.action,
+        &row.entity_type,
+        &row.entity_id,
+        row.created_at,
+    )?;
     if let Some(c) = &ctx.checkpointer {
         if row.seq % (c.every.max(1) as i64) == 0 {
             checkpoints::sign(conn, &c.keyring.current, row.seq, &row.hash)?;

@@ -1,14 +1,16 @@
 //! `GET /api/v1/changes`: the public change feed, so apps can stay in sync.
 //!
-//! Built on the audit trail: entries are numbered under the lock every write transaction takes
-//! first, so sequence order is commit order and a reader never sees a later change before an
-//! earlier one. Only public changes are served, and only which record changed and how — never
-//! the before/after contents.
+//! Built on the publication log (`crate::publication`), written in each change's own
+//! transaction and numbered under the lock every write transaction takes first: sequence order
+//! is commit order, and something that becomes public later (a verified enterprise's products)
+//! is published then, after every cursor already handed out. Only which record changed and how
+//! is served — never its contents.
 
 mod repo;
 pub mod routes;
 
-pub use repo::{feed, PUBLIC_ACTIONS};
+pub use crate::publication::PUBLIC_ACTIONS;
+pub use repo::feed;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,7 +25,8 @@ pub struct ChangeEntry {
     pub entity_type: String,
     pub entity_id: String,
     /// What happened, e.g. `certification.revoke`, `designation.register` (granted),
-    /// `enterprise.verify` (published), `product.update`.
+    /// `enterprise.verify` (published), `product.publish` (its enterprise was verified),
+    /// `product.update`.
     #[schema(example = "certification.revoke")]
     pub change: String,
     pub at: chrono::DateTime<chrono::Utc>,

@@ -16,12 +16,17 @@ pub struct ChangesQuery {
     pub since: Option<String>,
     /// Page size, 1-1000 (default 100).
     pub limit: Option<String>,
+    /// Only these entity types, comma-separated: `certification`, `designation`, `enterprise`,
+    /// `product`, `standard`.
+    #[param(example = "certification,designation")]
+    pub types: Option<String>,
 }
 #[utoipa::path(
     get, path = "/api/v1/changes", tag = "changes",
     params(ChangesQuery),
     responses(
         (status = 200, description = "Public changes after `since`, oldest first", body = ChangeFeed),
+        (status = 400, description = "`since` is beyond the newest change (`cursor_ahead`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -57,7 +62,31 @@ pub async fn changes(
                 100
             }),
     };
+    let types: Vec<String> = q
+        .types
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = types
+        .iter()
+        .find(|t| !crate::publication::ENTITY_TYPES.contains(&t.as_str()))
+    {
+        errors.push(
+            "types",
+            "invalid_value",
+            format!(
+                "{bad} is not one of: {}",
+                crate::publication::ENTITY_TYPES.join(", ")
+            ),
+        );
+    }
     errors.finish()?;
-    let feed = state.db(move |conn| Ok(feed(conn, since, limit)?)).await?;
+    let feed = state
+        .db(move |conn| feed(conn, since, limit, &types))
+        .await?;
     Ok(HttpResponse::Ok().json(feed))
 }

@@ -430,3 +430,13 @@ diesel::table! {
         first_used -> Timestamp,
     }
 }
+
+diesel::table! {
+    publications (seq) {
+        seq -> BigInt,
+        entity_type -> Text,
+        entity_id -> Text,
+        action -> Text,
+        at -> Timestamp,
+    }
+}

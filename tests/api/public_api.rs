@@ -640,3 +640,78 @@ async fn only_admins_manage_api_clients_and_keys_are_stored_hashed() {
     })
     .await;
 }
+
+/// Reads the feed from `since` to its end, `limit` at a time; returns the items and the cursor.
+async fn follow(app: &TestApp, since: i64, extra: &str) -> (Vec<Value>, i64) {
+    let mut since = since;
+    let mut seen = Vec::new();
+    loop {
+        let page = app
+            .get(
+                &format!("/api/v1/changes?since={since}&limit=2{extra}"),
+                None,
+            )
+            .await;
+        page.assert(200);
+        seen.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        since = page.body["next_cursor"].as_str().unwrap().parse().unwrap();
+        if page.body["up_to_date"] == true {
+            return (seen, since);
+        }
+    }
+}
+
+#[actix_web::test]
+async fn what_becomes_public_later_is_published_after_every_cursor_handed_out() {
+    each_backend(|app: TestApp| async move {
+        let (_, cursor) = follow(&app, 0, "").await;
+        // A pending enterprise's product is private: not in the feed.
+        let c = app.token("ent_c").await;
+        let mut body = app.product_body("待核准企业产品", None);
+        body["enterprise_id"] = json!(app.fx.ent_c);
+        body["origin_region_code"] = json!("630200");
+        let late = app.post("/api/v1/products", Some(&c), &body).await;
+        late.assert(201);
+        let late_id = late.body["id"].as_str().unwrap().to_owned();
+        let (seen, cursor) = follow(&app, cursor, "").await;
+        assert!(seen.iter().all(|e| e["entity_id"] != late_id.as_str()));
+        // Verified while others write: its products are published now, after the cursor the
+        // follower holds, exactly once.
+        let a = app.token("ent_a").await;
+        let market = app.token("market").await;
+        let verify_path = format!("/api/v1/enterprises/{}/verify", app.fx.ent_c);
+        let empty = json!({});
+        let verify = app.post(&verify_path, Some(&market), &empty);
+        let names: Vec<String> = (0..4).map(|i| format!("并发公开 {i}")).collect();
+        let writers = futures_util::future::join_all(names.iter().map(|n| app.goji_product(&a, n)));
+        let (v, _) = futures_util::future::join(verify, writers).await;
+        v.assert(200);
+        let (seen, head) = follow(&app, cursor, "").await;
+        let published: Vec<&Value> = seen
+            .iter()
+            .filter(|e| e["entity_id"] == late_id.as_str())
+            .collect();
+        assert_eq!(published.len(), 1, "{seen:?}");
+        assert_eq!(published[0]["change"], "product.publish");
+        assert!(published[0]["seq"].as_i64().unwrap() > cursor);
+        assert!(
+            seen.iter()
+                .any(|e| e["entity_id"] == app.fx.ent_c.as_str()
+                    && e["change"] == "enterprise.verify")
+        );
+        let seqs: Vec<i64> = seen.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+        // Only some types; and no cursor beyond the head.
+        let (products, _) = follow(&app, cursor, "&types=product").await;
+        assert!(!products.is_empty() && products.iter().all(|e| e["entity_type"] == "product"));
+        let ahead = app
+            .get(&format!("/api/v1/changes?since={}", head + 1), None)
+            .await;
+        ahead.assert(400);
+        assert_eq!(ahead.code(), "cursor_ahead");
+        app.get("/api/v1/changes?types=secrets", None)
+            .await
+            .assert(422);
+    })
+    .await;
+}

@@ -1,0 +1,150 @@
+//! The publication log: what became public, or what public data changed, in commit order. The
+//! change feed reads it. Entries are written in the transaction of the change itself (from
+//! `audit::record`, which every mutation calls), so a follower holding any cursor sees each
+//! public entity once it is public, after its cursor, and never misses one: when an enterprise is
+//! verified, its products are published at that moment, with new sequence numbers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{enterprises, products, publications};
+use crate::db::DbConn;
+use crate::domain::EnterpriseStatus;
+
+/// Audited actions that change public data.
+pub const PUBLIC_ACTIONS: &[&str] = &[
+    "certification.register",
+    "certification.suspend",
+    "certification.reinstate",
+    "certification.revoke",
+    "designation.register",
+    "designation.suspend",
+    "designation.reinstate",
+    "designation.revoke",
+    "enterprise.verify",
+    "enterprise.create",
+    "enterprise.create_with_uscc_override",
+    "enterprise.update",
+    "product.create",
+    "product.update",
+    "product.declare_standard",
+    "product.undeclare_standard",
+    "standard.create",
+    "standard.update",
+    "standard.withdraw",
+    "standard.supersede",
+];
+
+/// The entity types the log names.
+pub const ENTITY_TYPES: &[&str] = &[
+    "certification",
+    "designation",
+    "enterprise",
+    "product",
+    "standard",
+];
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = publications)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct Publication {
+    pub seq: i64,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub action: String,
+    pub at: NaiveDateTime,
+}
+
+/// The newest sequence number (0 when nothing was published yet).
+pub fn head(conn: &mut DbConn) -> QueryResult<i64> {
+    publications::table
+        .select(diesel::dsl::max(publications::seq))
+        .first::<Option<i64>>(conn)
+        .map(|m| m.unwrap_or(0))
+}
+
+fn append(
+    conn: &mut DbConn,
+    entity_type: &str,
+    entity_id: &str,
+    action: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    // Callers are inside `db::write_tx`, which holds the write lock: max + 1 is race-free.
+    let seq = head(conn)? + 1;
+    diesel::insert_into(publications::table)
+        .values(Publication {
+            seq,
+            entity_type: entity_type.to_owned(),
+            entity_id: entity_id.to_owned(),
+            action: action.to_owned(),
+            at,
+        })
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Whether an enterprise's data, or a product's, is public now (its enterprise is active).
+fn is_public(conn: &mut DbConn, entity_type: &str, entity_id: &str) -> QueryResult<bool> {
+    let status: Option<EnterpriseStatus> = match entity_type {
+        "enterprise" => enterprises::table
+            .find(entity_id)
+            .select(enterprises::status)
+            .first(conn)
+            .optional()?,
+        "product" => products::table
+            .inner_join(enterprises::table)
+            .filter(products::id.eq(entity_id))
+            .select(enterprises::status)
+            .first(conn)
+            .optional()?,
+        // Records belong to active enterprises; the catalogue is public.
+        _ => return Ok(true),
+    };
+    Ok(status == Some(EnterpriseStatus::Active))
+}
+
+/// Called for every audited change, in its transaction: publishes it if it is public. Verifying
+/// an enterprise publishes its products too, which were private until now.
+pub fn on_change(
+    conn: &mut DbConn,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    if !PUBLIC_ACTIONS.contains(&action) || !is_public(conn, entity_type, entity_id)? {
+        return Ok(());
+    }
+    append(conn, entity_type, entity_id, action, at)?;
+    if action == "enterprise.verify" {
+        let own: Vec<String> = products::table
+            .filter(products::enterprise_id.eq(entity_id))
+            .order(products::id.asc())
+            .select(products::id)
+            .load(conn)?;
+        for product in own {
+            append(conn, "product", &product, "product.publish", at)?;
+        }
+    }
+    Ok(())
+}
+
+/// Entries after `since`, oldest first, of the given entity types (all when empty).
+pub fn read(
+    conn: &mut DbConn,
+    since: i64,
+    limit: i64,
+    types: &[String],
+) -> QueryResult<Vec<Publication>> {
+    let mut q = publications::table
+        .filter(publications::seq.gt(since))
+        .order(publications::seq.asc())
+        .limit(limit)
+        .select(Publication::as_select())
+        .into_boxed();
+    if !types.is_empty() {
+        q = q.filter(publications::entity_type.eq_any(types));
+    }
+    q.load(conn)
+}
