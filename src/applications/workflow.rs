@@ -123,9 +123,9 @@ fn ensure_no_duplicate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) 
     }
     let today = crate::clock::today();
     let live = if kind.is_certification() {
-        certificates::live_of_kind(conn, product, app.kind, today)?
+        certificates::live_of_kind(conn, product, Some(app.kind), today)?
     } else {
-        designations::live_of_kind(conn, product, app.kind, today)?
+        designations::live_of_kind(conn, product, Some(app.kind), today)?
     };
     if !live.is_empty() {
         return Err(ApiError::conflict_with(

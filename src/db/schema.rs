@@ -356,6 +356,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        certified -> Text,
     }
 }
 
@@ -375,6 +376,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        certified -> Text,
     }
 }
 

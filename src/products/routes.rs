@@ -29,6 +29,34 @@ pub fn load_checked(
     Ok(row)
 }
 
+/// While a record is live, what it certifies about the product (name, brand, GTIN, sector,
+/// category, origin) changes only through a `record_change` application: 409 naming the records.
+fn ensure_certified_fields_kept(
+    conn: &mut DbConn,
+    before: &ProductRow,
+    after: &ProductRow,
+) -> ApiResult<()> {
+    let changed = before.name != after.name
+        || before.brand != after.brand
+        || before.gtin != after.gtin
+        || before.sector_code != after.sector_code
+        || before.category_code != after.category_code
+        || before.origin_region_code != after.origin_region_code;
+    if !changed {
+        return Ok(());
+    }
+    let live = crate::records::live_for_product(conn, &before.id)?;
+    if live.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::conflict_with(
+        "certified_fields_locked",
+        "the product's name, brand, GTIN, sector, category and origin are certified by live \
+         records: ask for the change with a record_change application",
+        live,
+    ))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListProductsQuery {
@@ -369,6 +397,7 @@ pub async fn update_product(
                         "a new product needs its launch date",
                     ));
                 }
+                ensure_certified_fields_kept(conn, &before, &after)?;
                 let sector = after.sector_code;
                 let g = after
                     .gtin

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{names, Record, StatusChange};
+use super::certified::{Certified, Current};
+use super::{Record, StatusChange};
 use crate::audit::AuditCtx;
 use crate::auth::policy::Visibility;
 use crate::db::schema::{certifications, enterprises, products};
@@ -33,6 +34,8 @@ pub struct CertRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    /// What it certifies, fixed when registered (JSON of `records::Certified`).
+    pub certified: String,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -138,20 +141,23 @@ pub fn live_for_product(
         .load(conn)
 }
 
-/// This product's certificates of `kind` still in force or suspended on `today`.
+/// This product's certificates (of `kind`, or all) still in force or suspended on `today`.
 pub fn live_of_kind(
     conn: &mut DbConn,
     product_id: &str,
-    kind: ApplicationKind,
+    kind: Option<ApplicationKind>,
     today: NaiveDate,
 ) -> QueryResult<Vec<String>> {
-    certifications::table
+    let mut q = certifications::table
         .filter(certifications::product_id.eq(product_id))
-        .filter(certifications::kind.eq(kind))
         .filter(certifications::status.eq_any([RecordStatus::Valid, RecordStatus::Suspended]))
         .filter(certifications::expires_on.ge(today))
         .select(certifications::id)
-        .load(conn)
+        .into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(certifications::kind.eq(k));
+    }
+    q.load(conn)
 }
 
 /// The certificate a body issued under this (canonical) number, if registered.
@@ -209,11 +215,22 @@ pub struct CertView {
     #[schema(example = "GF632801260012")]
     pub certificate_number: String,
     pub enterprise_id: String,
+    /// The holder's name as certified.
     #[schema(example = "柴达木红果枸杞科技有限公司")]
     pub enterprise_name: String,
     pub product_id: String,
+    /// The product's name as certified.
     #[schema(example = "柴达木枸杞原浆")]
     pub product_name: String,
+    /// What the record certifies, as registered.
+    pub certified: Certified,
+    /// The certified fields in which the holder or product now differs (empty when none):
+    /// the record vouches for the certified values, not for the changes.
+    #[schema(example = json!(["product_name"]))]
+    pub current_differs: Vec<String>,
+    /// The product as it is now.
+    #[schema(example = "/api/v1/products/01936f4e-8a4b-7c3d-9e2f-0a1b2c3d4e60")]
+    pub current_product: Option<String>,
     pub certification_body_id: Option<String>,
     pub scope: String,
     pub issued_on: NaiveDate,
@@ -237,30 +254,34 @@ pub struct CertDetail {
 pub fn views(conn: &mut DbConn, rows: &[CertRow]) -> QueryResult<Vec<CertView>> {
     let e: Vec<String> = rows.iter().map(|r| r.enterprise_id.clone()).collect();
     let p: Vec<String> = rows.iter().map(|r| r.product_id.clone()).collect();
-    let names = names(conn, &e, &p)?;
+    let current = Current::load(conn, &e, &p)?;
     let today = crate::clock::today();
     Ok(rows
         .iter()
-        .map(|r| CertView {
-            id: r.id.clone(),
-            kind: r.kind,
-            certificate_number: r.certificate_number.clone(),
-            enterprise_id: r.enterprise_id.clone(),
-            enterprise_name: names
-                .enterprise(&r.enterprise_id)
-                .map(|e| e.1.clone())
-                .unwrap_or_default(),
-            product_id: r.product_id.clone(),
-            product_name: names.product(&r.product_id).unwrap_or_default(),
-            certification_body_id: r.certification_body_id.clone(),
-            scope: r.scope.clone(),
-            issued_on: r.issued_on,
-            expires_on: r.expires_on,
-            status: super::effective_status(r.status, Some(r.expires_on), today),
-            application_id: r.application_id.clone(),
-            created_at: crate::clock::to_utc(r.created_at),
-            updated_at: crate::clock::to_utc(r.updated_at),
-            version: r.version,
+        .map(|r| {
+            let certified = Certified::parse(&r.certified);
+            let now = current.facts(&r.enterprise_id, Some(&r.product_id));
+            CertView {
+                id: r.id.clone(),
+                kind: r.kind,
+                certificate_number: r.certificate_number.clone(),
+                enterprise_id: r.enterprise_id.clone(),
+                enterprise_name: certified.holder_name.clone(),
+                product_id: r.product_id.clone(),
+                product_name: certified.product_name.clone().unwrap_or_default(),
+                current_differs: certified.differences(&now),
+                current_product: Some(format!("/api/v1/products/{}", r.product_id)),
+                certified,
+                certification_body_id: r.certification_body_id.clone(),
+                scope: r.scope.clone(),
+                issued_on: r.issued_on,
+                expires_on: r.expires_on,
+                status: super::effective_status(r.status, Some(r.expires_on), today),
+                application_id: r.application_id.clone(),
+                created_at: crate::clock::to_utc(r.created_at),
+                updated_at: crate::clock::to_utc(r.updated_at),
+                version: r.version,
+            }
         })
         .collect())
 }
@@ -363,7 +384,10 @@ pub fn register(conn: &mut DbConn, ctx: &AuditCtx, new: NewCertificate<'_>) -> A
         .to_string();
     ensure_unregistered(conn, &new.details.certification_body_id, &number)?;
     let now = crate::clock::now();
+    let mut certified = super::certified::snapshot(conn, new.enterprise_id, Some(new.product_id))?;
+    certified.scope = Some(new.details.scope.trim().to_owned());
     let row = CertRow {
+        certified: certified.to_json(),
         id: uuid::Uuid::now_v7().to_string(),
         application_id: Some(new.application_id.to_owned()),
         kind: new.kind,

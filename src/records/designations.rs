@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{names, Record, StatusChange};
+use super::certified::{Certified, Current};
+use super::{Record, StatusChange};
 use crate::audit::AuditCtx;
 use crate::auth::policy::Visibility;
 use crate::db::schema::{designations, enterprises};
@@ -34,6 +35,8 @@ pub struct DesignationRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    /// What it certifies, fixed when registered (JSON of `records::Certified`).
+    pub certified: String,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -154,16 +157,15 @@ pub fn live_for_product(
         .load(conn)
 }
 
-/// This product's designations of `kind` still in force or suspended on `today`.
+/// This product's designations (of `kind`, or all) still in force or suspended on `today`.
 pub fn live_of_kind(
     conn: &mut DbConn,
     product_id: &str,
-    kind: ApplicationKind,
+    kind: Option<ApplicationKind>,
     today: NaiveDate,
 ) -> QueryResult<Vec<String>> {
-    designations::table
+    let mut q = designations::table
         .filter(designations::product_id.eq(product_id))
-        .filter(designations::kind.eq(kind))
         .filter(designations::status.eq_any([RecordStatus::Active, RecordStatus::Suspended]))
         .filter(
             designations::valid_until
@@ -171,7 +173,11 @@ pub fn live_of_kind(
                 .or(designations::valid_until.ge(today)),
         )
         .select(designations::id)
-        .load(conn)
+        .into_boxed();
+    if let Some(k) = kind {
+        q = q.filter(designations::kind.eq(k));
+    }
+    q.load(conn)
 }
 
 pub fn find_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Option<DesignationRow>> {
@@ -224,9 +230,18 @@ pub struct DesignationView {
     #[schema(example = "QHMP-2026-0001")]
     pub number: String,
     pub enterprise_id: String,
+    /// The holder's name as certified.
     pub enterprise_name: String,
     pub product_id: Option<String>,
+    /// The product's name as certified.
     pub product_name: Option<String>,
+    /// What the record certifies, as granted.
+    pub certified: Certified,
+    /// The certified fields in which the holder or product now differs (empty when none).
+    #[schema(example = json!([]))]
+    pub current_differs: Vec<String>,
+    /// The product as it is now.
+    pub current_product: Option<String>,
     pub geographical_indication_id: Option<String>,
     #[schema(example = 2026)]
     pub granted_year: i32,
@@ -252,30 +267,37 @@ pub struct DesignationDetail {
 pub fn views(conn: &mut DbConn, rows: &[DesignationRow]) -> QueryResult<Vec<DesignationView>> {
     let e: Vec<String> = rows.iter().map(|r| r.enterprise_id.clone()).collect();
     let p: Vec<String> = rows.iter().filter_map(|r| r.product_id.clone()).collect();
-    let names = names(conn, &e, &p)?;
+    let current = Current::load(conn, &e, &p)?;
     let today = crate::clock::today();
     Ok(rows
         .iter()
-        .map(|r| DesignationView {
-            id: r.id.clone(),
-            kind: r.kind,
-            number: r.number.clone(),
-            enterprise_id: r.enterprise_id.clone(),
-            enterprise_name: names
-                .enterprise(&r.enterprise_id)
-                .map(|e| e.1.clone())
-                .unwrap_or_default(),
-            product_id: r.product_id.clone(),
-            product_name: r.product_id.as_deref().and_then(|p| names.product(p)),
-            geographical_indication_id: r.geographical_indication_id.clone(),
-            granted_year: r.granted_year,
-            valid_from: r.valid_from,
-            valid_until: r.valid_until,
-            status: super::effective_status(r.status, r.valid_until, today),
-            application_id: r.application_id.clone(),
-            created_at: crate::clock::to_utc(r.created_at),
-            updated_at: crate::clock::to_utc(r.updated_at),
-            version: r.version,
+        .map(|r| {
+            let certified = Certified::parse(&r.certified);
+            let now = current.facts(&r.enterprise_id, r.product_id.as_deref());
+            DesignationView {
+                id: r.id.clone(),
+                kind: r.kind,
+                number: r.number.clone(),
+                enterprise_id: r.enterprise_id.clone(),
+                enterprise_name: certified.holder_name.clone(),
+                product_id: r.product_id.clone(),
+                product_name: certified.product_name.clone(),
+                current_differs: certified.differences(&now),
+                current_product: r
+                    .product_id
+                    .as_ref()
+                    .map(|p| format!("/api/v1/products/{p}")),
+                certified,
+                geographical_indication_id: r.geographical_indication_id.clone(),
+                granted_year: r.granted_year,
+                valid_from: r.valid_from,
+                valid_until: r.valid_until,
+                status: super::effective_status(r.status, r.valid_until, today),
+                application_id: r.application_id.clone(),
+                created_at: crate::clock::to_utc(r.created_at),
+                updated_at: crate::clock::to_utc(r.updated_at),
+                version: r.version,
+            }
         })
         .collect())
 }
@@ -360,7 +382,10 @@ pub fn grant(conn: &mut DbConn, ctx: &AuditCtx, new: NewDesignation<'_>) -> ApiR
     let prefix = format!("{}-{year}-", new.number_prefix.unwrap_or("QH"));
     let serial = count_numbers(conn, &prefix)? + 1;
     let now = crate::clock::now();
+    let mut certified = super::certified::snapshot(conn, new.enterprise_id, new.product_id)?;
+    certified.geographical_indication_id = new.geographical_indication_id.map(str::to_owned);
     let row = DesignationRow {
+        certified: certified.to_json(),
         id: uuid::Uuid::now_v7().to_string(),
         application_id: Some(new.application_id.to_owned()),
         kind: new.kind,

@@ -4,6 +4,7 @@
 
 pub mod bodies;
 pub mod certificates;
+pub mod certified;
 pub mod designations;
 pub mod history;
 pub mod routes;
@@ -17,7 +18,6 @@ use utoipa::ToSchema;
 
 use crate::audit::AuditCtx;
 use crate::auth::policy::{self, Action, Actor, Target, Visibility};
-use crate::db::schema::{enterprises, products};
 use crate::db::DbConn;
 use crate::domain::{ApplicationKind, RecordStatus, RecordType};
 use crate::error::{ApiError, ApiResult};
@@ -84,44 +84,13 @@ fn detail_of<R: Record>(conn: &mut DbConn, row: R) -> ApiResult<R::Detail> {
     Ok(R::detail(view, history))
 }
 
-/// Names of enterprises and products, for views.
-pub(crate) fn names(
-    conn: &mut DbConn,
-    enterprise_ids: &[String],
-    product_ids: &[String],
-) -> QueryResult<Names> {
-    Ok(Names {
-        enterprises: enterprises::table
-            .filter(enterprises::id.eq_any(enterprise_ids))
-            .select((
-                enterprises::id,
-                enterprises::name,
-                enterprises::uscc,
-                enterprises::status,
-            ))
-            .load(conn)?,
-        products: products::table
-            .filter(products::id.eq_any(product_ids))
-            .select((products::id, products::name))
-            .load(conn)?,
-    })
-}
-
-pub struct Names {
-    pub enterprises: Vec<(String, String, String, String)>,
-    pub products: Vec<(String, String)>,
-}
-
-impl Names {
-    pub fn enterprise(&self, id: &str) -> Option<&(String, String, String, String)> {
-        self.enterprises.iter().find(|e| e.0 == id)
-    }
-    pub fn product(&self, id: &str) -> Option<String> {
-        self.products
-            .iter()
-            .find(|p| p.0 == id)
-            .map(|p| p.1.clone())
-    }
+/// The ids of a product's live records (valid, active or suspended, not expired): while there
+/// are any, what they certify about the product cannot be edited directly.
+pub fn live_for_product(conn: &mut DbConn, product_id: &str) -> QueryResult<Vec<String>> {
+    let today = crate::clock::today();
+    let mut ids = certificates::live_of_kind(conn, product_id, None, today)?;
+    ids.extend(designations::live_of_kind(conn, product_id, None, today)?);
+    Ok(ids)
 }
 
 /// One record with its history, if the caller may see it (404 otherwise).

@@ -185,6 +185,10 @@ pub fn generate(conn: &mut DbConn, scale: f64, progress: &dyn Fn(&str)) -> ApiRe
             .first(conn)
             .optional()?;
         records::designations(conn, &mut g, &ents.ids, &food, gi_id, n_des)?;
+        progress("certified facts: recording what each record certifies");
+        write_tx(conn, |conn| -> ApiResult<()> {
+            Ok(crate::records::certified::backfill(conn)?)
+        })?;
         // Bulk loads leave the planner's statistics stale; refresh them once at the end.
         progress("analyze: refreshing planner statistics");
         diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;

@@ -159,6 +159,8 @@ pub(super) fn certifications(
                 (None, "合成数据：抽检不合格"),
             );
             rows.push(CertRow {
+                // Filled in from the generated products at the end (`certified::backfill`).
+                certified: "{}".into(),
                 id,
                 application_id: None,
                 kind,
@@ -237,6 +239,7 @@ pub(super) fn designations(
                 (Some("granted"), "合成数据：质量事故"),
             );
             rows.push(DesignationRow {
+                certified: "{}".into(),
                 id,
                 application_id: None,
                 kind: if gi {

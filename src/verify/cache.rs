@@ -91,6 +91,8 @@ mod tests {
             },
             product: None,
             geographical_indication_id: None,
+            certified: Default::default(),
+            current_differs: Vec::new(),
             at: None,
             checked_at: chrono::Utc::now(),
         }

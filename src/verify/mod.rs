@@ -27,7 +27,11 @@ pub struct Holder {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProductRef {
     pub id: String,
+    /// The name as certified.
     pub name: String,
+    /// The product as it is now.
+    #[schema(example = "/api/v1/products/01936f4e-8a4b-7c3d-9e2f-0a1b2c3d4e60")]
+    pub href: String,
 }
 
 /// The answer about one number.
@@ -48,9 +52,17 @@ pub struct Verification {
     pub valid: bool,
     pub valid_from: NaiveDate,
     pub valid_until: Option<NaiveDate>,
+    /// The holder as certified.
     pub holder: Holder,
+    /// The product as certified, with a link to it as it is now.
     pub product: Option<ProductRef>,
     pub geographical_indication_id: Option<String>,
+    /// Everything the record certifies, fixed when it was registered or granted.
+    pub certified: crate::records::certified::Certified,
+    /// The certified fields in which the holder or product now differs from what was certified
+    /// (empty when none): the register vouches for the certified values only.
+    #[schema(example = json!([]))]
+    pub current_differs: Vec<String>,
     /// The date asked about, when `at` was given.
     pub at: Option<NaiveDate>,
     /// When this answer was computed.

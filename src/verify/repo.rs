@@ -6,16 +6,43 @@ use super::{Holder, ProductRef, Verification};
 use crate::db::DbConn;
 use crate::domain::{ApplicationKind, RecordStatus, RecordType};
 use crate::error::{ApiError, ApiResult};
+use crate::records::certified::Certified;
 use crate::records::{self, certificates as certs, designations};
 
-/// A certificate with its holder (id, name, USCC) and product name.
-type CertHit = (certs::CertRow, (String, String, String), String);
-/// A designation with its holder and, when it names one, its product's name.
+/// A product's certified fields as they are now: name, brand, GTIN, sector, category, origin.
+type LiveProduct = (String, String, Option<String>, String, String, String);
+/// A certificate with its holder (id, name, USCC) and product as they are now.
+type CertHit = (certs::CertRow, (String, String, String), LiveProduct);
+/// A designation with its holder and, when it names one, its product as they are now.
 type DesignationHit = (
     designations::DesignationRow,
     (String, String, String),
-    Option<String>,
+    Option<LiveProduct>,
 );
+
+/// The facts as they are now, to compare with what was certified.
+fn now_facts(holder: &(String, String, String), product: Option<&LiveProduct>) -> Certified {
+    Certified {
+        holder_name: holder.1.clone(),
+        holder_uscc: holder.2.clone(),
+        product_name: product.map(|p| p.0.clone()),
+        brand: product.map(|p| p.1.clone()),
+        gtin: product.and_then(|p| p.2.clone()),
+        sector: product.map(|p| p.3.clone()),
+        category: product.map(|p| p.4.clone()),
+        origin_region_code: product.map(|p| p.5.clone()),
+        ..Default::default()
+    }
+}
+
+/// The holder as certified.
+fn holder(enterprise_id: String, certified: &Certified) -> Holder {
+    Holder {
+        enterprise_id,
+        name: certified.holder_name.clone(),
+        uscc: certified.holder_uscc.clone(),
+    }
+}
 
 /// What the register holds for a number. Two round trips: certificates and designations, each
 /// joined to its holder and product (this is the hot path of third-party apps).
@@ -38,10 +65,17 @@ pub fn verify_number(
         .select((
             certs::CertRow::as_select(),
             (e::id, e::name, e::uscc),
-            p::name,
+            (
+                p::name,
+                p::brand,
+                p::gtin,
+                p::sector_code,
+                p::category_code,
+                p::origin_region_code,
+            ),
         ))
         .load(conn)?;
-    for (c, (eid, ename, uscc), pname) in certs
+    for (c, ent, live) in certs
         .into_iter()
         .filter(|(c, _, _)| kind.is_none_or(|k| k == c.kind))
     {
@@ -54,7 +88,10 @@ pub fn verify_number(
             ),
             None => records::effective_status(c.status, Some(c.expires_on), today),
         };
+        let certified = Certified::parse(&c.certified);
+        let current_differs = certified.differences(&now_facts(&ent, Some(&live)));
         found.push(Verification {
+            current_differs,
             number: c.certificate_number.clone(),
             record_type: RecordType::Certification,
             kind: c.kind,
@@ -63,16 +100,14 @@ pub fn verify_number(
             status,
             valid_from: c.issued_on,
             valid_until: Some(c.expires_on),
-            holder: Holder {
-                enterprise_id: eid,
-                name: ename,
-                uscc,
-            },
+            holder: holder(ent.0, &certified),
             product: Some(ProductRef {
+                href: format!("/api/v1/products/{}", c.product_id),
                 id: c.product_id.clone(),
-                name: pname,
+                name: certified.product_name.clone().unwrap_or_default(),
             }),
             geographical_indication_id: None,
+            certified,
             at,
             checked_at: chrono::Utc::now(),
         });
@@ -84,13 +119,19 @@ pub fn verify_number(
         .select((
             designations::DesignationRow::as_select(),
             (e::id, e::name, e::uscc),
-            p::name.nullable(),
+            (
+                p::name,
+                p::brand,
+                p::gtin,
+                p::sector_code,
+                p::category_code,
+                p::origin_region_code,
+            )
+                .nullable(),
         ))
         .first(conn)
         .optional()?;
-    if let Some((d, (eid, ename, uscc), pname)) =
-        des.filter(|(d, _, _)| kind.is_none_or(|k| k == d.kind))
-    {
+    if let Some((d, ent, live)) = des.filter(|(d, _, _)| kind.is_none_or(|k| k == d.kind)) {
         let status = match at {
             Some(date) => records::status_on(
                 &records::history::history(conn, RecordType::Designation, &d.id)?,
@@ -100,7 +141,10 @@ pub fn verify_number(
             ),
             None => records::effective_status(d.status, d.valid_until, today),
         };
+        let certified = Certified::parse(&d.certified);
+        let current_differs = certified.differences(&now_facts(&ent, live.as_ref()));
         found.push(Verification {
+            current_differs,
             number: d.number.clone(),
             record_type: RecordType::Designation,
             kind: d.kind,
@@ -109,17 +153,14 @@ pub fn verify_number(
             status,
             valid_from: d.valid_from,
             valid_until: d.valid_until,
-            holder: Holder {
-                enterprise_id: eid,
-                name: ename,
-                uscc,
-            },
-            product: d
-                .product_id
-                .clone()
-                .zip(pname)
-                .map(|(id, name)| ProductRef { id, name }),
+            holder: holder(ent.0, &certified),
+            product: d.product_id.clone().map(|id| ProductRef {
+                href: format!("/api/v1/products/{id}"),
+                id,
+                name: certified.product_name.clone().unwrap_or_default(),
+            }),
             geographical_indication_id: d.geographical_indication_id.clone(),
+            certified,
             at,
             checked_at: chrono::Utc::now(),
         });

@@ -151,3 +151,66 @@ async fn an_answer_about_a_past_date_never_contradicts_its_own_dates() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_record_vouches_for_what_was_certified_and_says_what_differs_now() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "认证时的名称").await;
+        let cert = certify(&app, &a, &product, "green_food", NUMBER).await;
+        let v = app.get(&format!("/api/v1/verify/{NUMBER}"), None).await;
+        assert_eq!(v.body["current_differs"], json!([]));
+        assert_eq!(v.body["certified"]["product_name"], "认证时的名称");
+        assert_eq!(
+            v.body["product"]["href"],
+            json!(format!("/api/v1/products/{product}"))
+        );
+        // The certified fields of a product with a live record are locked …
+        let path = format!("/api/v1/products/{product}");
+        for change in [
+            json!({"name": "改过的名称"}),
+            json!({"category": "salt"}),
+            json!({"origin_region_code": "630100"}),
+        ] {
+            let r = app.patch(&path, Some(&a), &change).await;
+            r.assert(409);
+            assert_eq!(r.code(), "certified_fields_locked", "{change}");
+            assert_eq!(r.body["conflicts_with"], json!([cert]));
+        }
+        // … the rest are not.
+        app.patch(&path, Some(&a), &json!({"suitable_for": "孕妇慎用"}))
+            .await
+            .assert(200);
+        // The holder renamed (by a regulator here): the answer keeps the certified name and
+        // says it now differs.
+        let market = app.token("market").await;
+        app.patch(
+            &format!("/api/v1/enterprises/{}", app.fx.ent_a),
+            Some(&market),
+            &json!({"name": "改名后的企业有限公司"}),
+        )
+        .await
+        .assert(200);
+        let v = app.get(&format!("/api/v1/verify/{NUMBER}"), None).await;
+        assert_eq!(v.body["holder"]["name"], v.body["certified"]["holder_name"]);
+        assert_ne!(v.body["holder"]["name"], "改名后的企业有限公司");
+        assert_eq!(v.body["current_differs"], json!(["holder_name"]));
+        let record = app
+            .get(&format!("/api/v1/certifications/{cert}"), None)
+            .await;
+        assert_eq!(record.body["current_differs"], json!(["holder_name"]));
+        // Once no record is live, the product is the enterprise's to edit again.
+        let agri = app.token("agri").await;
+        app.post(
+            &format!("/api/v1/certifications/{cert}/revoke"),
+            Some(&agri),
+            &json!({"reason": "测试撤销"}),
+        )
+        .await
+        .assert(200);
+        app.patch(&path, Some(&a), &json!({"name": "改过的名称"}))
+            .await
+            .assert(200);
+    })
+    .await;
+}

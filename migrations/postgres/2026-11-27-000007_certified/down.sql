@@ -1,0 +1,2 @@
+ALTER TABLE designations DROP COLUMN certified;
+ALTER TABLE certifications DROP COLUMN certified;
