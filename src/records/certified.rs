@@ -114,32 +114,23 @@ impl Current {
             .filter(enterprises::id.eq_any(enterprise_ids))
             .select((enterprises::id, enterprises::name, enterprises::uscc))
             .load(conn)?;
-        let prods: Vec<(
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            String,
-            String,
-        )> = products::table
+        let prods: Vec<(String, ProductFacts)> = products::table
             .filter(products::id.eq_any(product_ids))
             .select((
                 products::id,
-                products::name,
-                products::brand,
-                products::gtin,
-                products::sector_code,
-                products::category_code,
-                products::origin_region_code,
+                (
+                    products::name,
+                    products::brand,
+                    products::gtin,
+                    products::sector_code,
+                    products::category_code,
+                    products::origin_region_code,
+                ),
             ))
             .load(conn)?;
         Ok(Self {
             enterprises: ents.into_iter().map(|(id, n, u)| (id, (n, u))).collect(),
-            products: prods
-                .into_iter()
-                .map(|(id, n, b, g, s, c, o)| (id, (n, b, g, s, c, o)))
-                .collect(),
+            products: prods.into_iter().collect(),
         })
     }
 

@@ -250,7 +250,7 @@ async fn validators_give_304_until_the_record_changes() {
             &path,
             Some(&a),
             &[("If-Match", etag.as_str())],
-            Some(&json!({"brand": "新品牌"})),
+            Some(&json!({"suitable_for": "一般人群（新）"})),
         )
         .await
         .assert(200);
@@ -259,7 +259,7 @@ async fn validators_give_304_until_the_record_changes() {
             &path,
             Some(&a),
             &[("If-Match", etag.as_str())],
-            Some(&json!({"brand": "又一个"})),
+            Some(&json!({"suitable_for": "又一个"})),
         )
         .await
         .assert(412);
