@@ -25,7 +25,7 @@ pub enum Action {
     ReadPrivate,
     /// Edit an enterprise's own profile.
     UpdateEnterprise,
-    /// Activate a pending enterprise.
+    /// Activate a pending enterprise; decide its identity changes.
     VerifyEnterprise,
     /// Register an enterprise directly (active at once; may carry a USCC override).
     RegisterEnterprise,
@@ -133,8 +133,10 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
             }
         }
         (Role::Regulator | Role::Admin, Action::ReadPrivate) => Allow,
-        (Role::Regulator, Action::UpdateEnterprise) => Allow,
-        (Role::Regulator, Action::VerifyEnterprise | Action::RegisterEnterprise) => {
+        (
+            Role::Regulator,
+            Action::UpdateEnterprise | Action::VerifyEnterprise | Action::RegisterEnterprise,
+        ) => {
             if actor.agency == Some(Agency::MarketRegulation) {
                 Allow
             } else {
@@ -304,6 +306,7 @@ mod tests {
             (Some(&market), Read, other_unpub, Allow),
             (Some(&market), ReadPrivate, other_unpub, Allow),
             (Some(&market), UpdateEnterprise, other_unpub, Allow),
+            (Some(&agri), UpdateEnterprise, other_pub, Forbidden),
             (Some(&market), VerifyEnterprise, other_unpub, Allow),
             (Some(&agri), VerifyEnterprise, other_unpub, Forbidden),
             (Some(&agri), Read, other_unpub, Allow),

@@ -207,6 +207,7 @@ diesel::joinable!(product_standards -> standards (standard_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    enterprise_identity_changes,
     regions,
     agencies,
     agency_responsibilities,
@@ -442,3 +443,23 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+
+diesel::table! {
+    enterprise_identity_changes (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        name -> Nullable<Text>,
+        uscc -> Nullable<Text>,
+        legal_representative -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        state -> Text,
+        requested_by -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::joinable!(enterprise_identity_changes -> enterprises (enterprise_id));

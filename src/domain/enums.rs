@@ -189,6 +189,11 @@ text_enum!(
 );
 
 text_enum!(
+    /// A requested change of an enterprise's identity, decided by market regulation.
+    IdentityChangeState { Pending = "pending", Approved = "approved", Rejected = "rejected" }
+);
+
+text_enum!(
     /// Level of an administrative division (GB/T 2260).
     RegionLevel { Province = "province", Prefecture = "prefecture", County = "county" }
 );

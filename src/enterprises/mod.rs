@@ -1,5 +1,7 @@
 //! Enterprises: self-registration, verification by market regulation, profiles.
 
+pub mod identity;
+pub mod identity_routes;
 pub mod registration;
 pub mod repo;
 pub mod routes;

@@ -1,13 +1,14 @@
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::identity::{self, Identity, IdentityChangeView};
 use super::repo::{self, EnterpriseFilter};
 use super::service::{self, EnterpriseInput, EnterpriseView, NewEnterprise};
 use crate::audit::{self, AuditCtx, Change};
-use crate::auth::{check, policy, Action, Actor, Caller, Target};
+use crate::auth::{authorize, check, policy, Action, Actor, Caller, Target};
 use crate::db::write_tx;
-use crate::domain::{self, EnterpriseStatus, Scale, Sector};
+use crate::domain::{self, EnterpriseStatus, Role, Scale, Sector};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, parse_param, Json};
 use crate::pagination::PageRequest;
@@ -245,7 +246,10 @@ pub async fn verify_enterprise(
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"address": "德令哈市示例路 9 号", "contact_phone": "0977-8200001"}))]
 pub struct UpdateEnterpriseRequest {
+    /// Identity: an enterprise's change of its name, USCC, legal representative or region
+    /// waits for market regulation (202 with the pending change).
     pub name: Option<String>,
+    pub uscc: Option<String>,
     pub legal_representative: Option<String>,
     pub region_code: Option<String>,
     pub address: Option<String>,
@@ -261,9 +265,10 @@ pub struct UpdateEnterpriseRequest {
     params(("id" = String, Path, description = "Enterprise id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     request_body = UpdateEnterpriseRequest,
     responses(
-        (status = 200, body = EnterpriseView, headers(("ETag" = String))),
+        (status = 200, description = "Applied", body = EnterpriseView, headers(("ETag" = String))),
+        (status = 202, description = "An enterprise's identity change (name, USCC, legal representative, region) waits for market regulation; the other fields are applied", body = PendingIdentityChange),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the enterprise, nor a market-regulation regulator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or another enterprise's", body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
@@ -315,29 +320,38 @@ pub async fn update_enterprise(
         .contact_email
         .as_deref()
         .map(|v| domain::email(&mut errors, "contact_email", v));
+    let uscc = b.uscc.as_deref().map(|v| {
+        errors
+            .take("uscc", domain::Uscc::parse(v))
+            .map(|u| u.to_string())
+    });
     errors.finish()?;
+    let identity = Identity {
+        name: name.flatten(),
+        uscc: uscc.flatten(),
+        legal_representative: legal.flatten(),
+        region_code: region.flatten(),
+    };
     let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
-    let view = state
+    let (view, pending) = state
         .db(move |conn| {
             write_tx(conn, |conn| {
                 let before = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                check(
+                authorize(
                     Some(&actor),
                     Action::UpdateEnterprise,
                     Target::owned_by(&before.id, Some(before.status)),
                 )?;
                 check_if_match(expected, before.version)?;
                 let mut after = before.clone();
-                if let Some(Some(v)) = name.clone() {
-                    after.name = v;
-                }
-                if let Some(Some(v)) = legal.clone() {
-                    after.legal_representative = v;
-                }
-                if let Some(Some(v)) = region.clone() {
-                    after.region_code = service::resolve_region(conn, "region_code", &v)?;
-                }
+                // The enterprise asks; market regulation (the only regulators who edit) decides.
+                let pending = if actor.role == Role::Enterprise && !identity.is_empty() {
+                    Some(identity::request(conn, &ctx, &before, &identity)?)
+                } else {
+                    identity::apply(conn, &mut after, &identity)?;
+                    None
+                };
                 if let Some(Some(v)) = address.clone() {
                     after.address = v;
                 }
@@ -379,9 +393,23 @@ pub async fn update_enterprise(
                         reason: None,
                     },
                 )?;
-                Ok(after_view)
+                Ok((after_view, pending))
             })
         })
         .await?;
-    Ok(ok_versioned(&view, view.version))
+    Ok(match pending {
+        Some(change) => HttpResponse::Accepted().json(PendingIdentityChange {
+            enterprise: view,
+            identity_change: IdentityChangeView::from(&change),
+        }),
+        None => ok_versioned(&view, view.version),
+    })
+}
+
+/// The answer when an enterprise's identity change waits for market regulation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingIdentityChange {
+    /// The enterprise as it is now (other fields applied, identity unchanged).
+    pub enterprise: EnterpriseView,
+    pub identity_change: IdentityChangeView,
 }

@@ -350,3 +350,105 @@ async fn filters_and_keyset_pagination() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn an_enterprises_identity_changes_only_when_market_regulation_approves() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let market = app.token("market").await;
+        let agri = app.token("agri").await;
+        let own = format!("/api/v1/enterprises/{}", app.fx.ent_a);
+        let before = app.get(&own, Some(&a)).await.body;
+        // The enterprise asks: the name waits, the address applies at once.
+        let r = app
+            .patch(
+                &own,
+                Some(&a),
+                &json!({"name": "更名后的枸杞有限公司", "address": "新址 2 号"}),
+            )
+            .await;
+        r.assert(202);
+        assert_eq!(r.body["enterprise"]["name"], before["name"]);
+        assert_eq!(r.body["enterprise"]["address"], "新址 2 号");
+        assert_eq!(r.body["identity_change"]["state"], "pending");
+        let change = r.body["identity_change"]["id"].as_str().unwrap().to_owned();
+        let again = app
+            .patch(&own, Some(&a), &json!({"name": "又一个名字"}))
+            .await;
+        again.assert(409);
+        assert_eq!(again.code(), "identity_change_pending");
+        assert_eq!(again.body["conflicts_with"], json!([change]));
+        // Other agencies neither edit enterprises nor decide.
+        app.patch(&own, Some(&agri), &json!({"address": "x"}))
+            .await
+            .assert(403);
+        let decide = |verb: &str| format!("{own}/identity-changes/{change}/{verb}");
+        app.post(&decide("approve"), Some(&agri), &json!({}))
+            .await
+            .assert(403);
+        app.post(&decide("approve"), Some(&a), &json!({}))
+            .await
+            .assert(403);
+        // Another enterprise does not learn it exists.
+        let b = app.token("ent_b").await;
+        app.get(&format!("{own}/identity-changes"), Some(&b))
+            .await
+            .assert(404);
+        // A rejection says why; the name stays.
+        app.post(&decide("reject"), Some(&market), &json!({}))
+            .await
+            .assert(422);
+        let rejected = app
+            .post(
+                &decide("reject"),
+                Some(&market),
+                &json!({"reason": "营业执照仍为原名"}),
+            )
+            .await;
+        rejected.assert(200);
+        assert_eq!(rejected.body["state"], "rejected");
+        assert_eq!(rejected.body["reason"], "营业执照仍为原名");
+        app.post(&decide("approve"), Some(&market), &json!({}))
+            .await
+            .assert(409);
+        assert_eq!(app.get(&own, None).await.body["name"], before["name"]);
+        // Asked again and approved: now it changes, audited.
+        let r = app
+            .patch(&own, Some(&a), &json!({"name": "更名后的枸杞有限公司"}))
+            .await;
+        r.assert(202);
+        let change = r.body["identity_change"]["id"].as_str().unwrap().to_owned();
+        app.post(
+            &format!("{own}/identity-changes/{change}/approve"),
+            Some(&market),
+            &json!({}),
+        )
+        .await
+        .assert(200);
+        assert_eq!(
+            app.get(&own, None).await.body["name"],
+            "更名后的枸杞有限公司"
+        );
+        let list = app.get(&format!("{own}/identity-changes"), Some(&a)).await;
+        let states: Vec<&str> = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["state"].as_str().unwrap())
+            .collect();
+        assert_eq!(states, ["rejected", "approved"]);
+        let audit = app.audit_for("enterprise", &app.fx.ent_a);
+        assert!(audit
+            .iter()
+            .any(|e| e.action == "enterprise.identity_change_approved"));
+        // Market regulation may correct an identity directly.
+        app.patch(
+            &own,
+            Some(&market),
+            &json!({"legal_representative": "新代表"}),
+        )
+        .await
+        .assert(200);
+    })
+    .await;
+}

@@ -1135,6 +1135,11 @@ fn closed_sets_match_the_check_lists() {
         ("standards", "status", names(StandardStatus::ALL)),
         ("regions", "level", names(RegionLevel::ALL)),
         ("plan_targets", "unit", names(TargetUnit::ALL)),
+        (
+            "enterprise_identity_changes",
+            "state",
+            names(IdentityChangeState::ALL),
+        ),
     ];
     let dir = tempfile::tempdir().expect("tempdir");
     let (pool, _) = db::build_pool(
