@@ -21,6 +21,8 @@ pub const PUBLIC_ACTIONS: &[&str] = &[
     "designation.suspend",
     "designation.reinstate",
     "designation.revoke",
+    "certification.amend",
+    "designation.amend",
     "enterprise.verify",
     "enterprise.create",
     "enterprise.create_with_uscc_override",

@@ -4,6 +4,7 @@
 
 pub mod machine;
 pub mod objections;
+pub mod record_change;
 pub mod repo;
 pub mod routes;
 pub mod rules;

@@ -114,6 +114,12 @@ pub fn open_for(
         .filter(applications::id.ne(except))
         .filter(applications::state.ne_all([Rejected, Withdrawn, Granted]))
         .filter(applications::record_id.is_null())
+        // An approved record_change is done: it produces no record.
+        .filter(
+            applications::kind
+                .ne(ApplicationKind::RecordChange)
+                .or(applications::state.ne(Approved)),
+        )
         .select(applications::id)
         .order(applications::id.asc())
         .load(conn)

@@ -76,6 +76,17 @@ pub fn check_documents(errors: &mut Errors, docs: &mut [DocumentRef]) {
 /// Checks an application against its kind's rules. All problems are reported together (422).
 pub fn validate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) -> ApiResult<()> {
     let mut errors = Errors::new();
+    if kind.category == crate::domain::KindCategory::Change {
+        super::record_change::validate(conn, app, &mut errors)?;
+        if app.geographical_indication_id.is_some() {
+            errors.push(
+                "geographical_indication_id",
+                "not_allowed",
+                "only gi_product applications name a GI",
+            );
+        }
+        return errors.finish();
+    }
     let details: Value = match serde_json::from_str(&app.details) {
         Ok(Value::Null) | Err(_) => Value::Object(Default::default()),
         Ok(v) => v,

@@ -5,12 +5,15 @@
 use serde_json::Value;
 
 use super::machine::{self, Step};
+use super::record_change;
 use super::repo::{self, ApplicationRow, DocumentRef, EventRow};
 use super::rules::{check_documents, validate};
 use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{authorize, check, Action, Actor, Target};
 use crate::db::DbConn;
-use crate::domain::{ApplicationKind, ApplicationState, EnterpriseStatus, ObjectionStatus};
+use crate::domain::{
+    ApplicationKind, ApplicationState, EnterpriseStatus, KindCategory, ObjectionStatus,
+};
 use crate::error::{ApiError, ApiResult, Errors};
 use crate::records::{certificates, designations};
 use crate::reference::kinds::{self, KindRow};
@@ -121,6 +124,9 @@ fn ensure_no_duplicate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) 
             open,
         ));
     }
+    if kind.category == KindCategory::Change {
+        return Ok(());
+    }
     let today = crate::clock::today();
     let live = if kind.is_certification() {
         certificates::live_of_kind(conn, product, Some(app.kind), today)?
@@ -155,12 +161,27 @@ pub fn create(
     errors.finish()?;
     let kind = find_kind(conn, new.kind)?;
     let ent_status = crate::enterprises::repo::status(conn, &new.enterprise_id)?;
-    let agency = kinds::deciding_agency(conn, kind.code)?.ok_or_else(|| {
-        ApiError::field(
+    let agency = if kind.code == ApplicationKind::RecordChange {
+        // Decided by the agencies of the product's live records; listed under the first.
+        let live = match new.product_id.as_deref() {
+            Some(p) => crate::records::live_records(conn, p)?,
+            None => Vec::new(),
+        };
+        record_change::agencies(conn, &live)?.into_iter().next()
+    } else {
+        kinds::deciding_agency(conn, kind.code)?
+    }
+    .ok_or_else(|| match kind.code {
+        ApplicationKind::RecordChange => ApiError::field(
+            "product_id",
+            "no_live_record",
+            "no live record certifies this product: edit it directly",
+        ),
+        _ => ApiError::field(
             "kind",
             "no_deciding_agency",
             "no agency decides this kind yet",
-        )
+        ),
     })?;
     check(
         ctx.actor,
@@ -327,7 +348,19 @@ pub fn step(
         .and_then(|s| machine::transition(s, step))
         .map(|t| t.who)
         .ok_or_else(|| ApiError::Internal(format!("no transition for {step:?}")))?;
-    authorize(ctx.actor, who.action(), target(&before))?;
+    let mut change = (before.kind == ApplicationKind::RecordChange)
+        .then(|| record_change::RecordChangeDetails::parse(&before))
+        .transpose()?;
+    // A record_change is decided by every agency of the product's live records.
+    let acting_agency = ctx
+        .actor
+        .and_then(|a| a.agency)
+        .filter(|a| change.as_ref().is_some_and(|c| c.agencies.contains(a)));
+    let target = match acting_agency {
+        Some(a) => target(&before).decided_by(Some(a)),
+        None => target(&before),
+    };
+    authorize(ctx.actor, who.action(), target)?;
     let invalid = || ApiError::InvalidState {
         resource: "application",
         state: before.state.to_string(),
@@ -352,6 +385,13 @@ pub fn step(
             }
             validate(conn, &kind, &before)?;
             ensure_no_duplicate(conn, &kind, &before)?;
+            if let (Some(c), Some(product)) = (change.as_mut(), before.product_id.as_deref()) {
+                // Who decides is settled now, and approvals start afresh.
+                let live = crate::records::live_records(conn, product)?;
+                c.agencies = record_change::agencies(conn, &live)?;
+                c.approved_by.clear();
+                after.details = serde_json::to_string(&*c).expect("plain data serialises");
+            }
             after.submitted_at = Some(now);
             after.decision_reason = None;
         }
@@ -371,7 +411,18 @@ pub fn step(
             validate(conn, &kind, &before)?;
             after.decision_reason = reason.map(str::to_owned);
             after.decided_at = Some(now);
-            if kind.is_certification() {
+            if let (Some(c), Some(agency)) = (change.as_mut(), acting_agency) {
+                c.approved_by.insert(agency);
+                after.details = serde_json::to_string(&*c).expect("plain data serialises");
+                if c.approved_by.is_superset(&c.agencies) {
+                    record_change::apply(conn, ctx.audit, &after)?;
+                } else {
+                    // One agency's approval: still under review by the others.
+                    after.state = before.state;
+                    path = vec![before.state];
+                    after.decided_at = None;
+                }
+            } else if kind.is_certification() {
                 after.record_id = Some(register_certificate(conn, ctx.audit, &before)?);
             } else if kind.public_notice {
                 let notice = machine::transition(t.to, Step::OpenNotice).ok_or_else(invalid)?;
@@ -385,7 +436,7 @@ pub fn step(
             }
         }
         Step::Grant => {
-            if kind.is_certification() {
+            if kind.category != KindCategory::Designation {
                 return Err(invalid());
             }
             if let Some(ends) = before.notice_ends_at {

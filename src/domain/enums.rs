@@ -152,12 +152,15 @@ text_enum!(
         GiProduct = "gi_product",
         NationalFamousBrand = "national_famous_brand",
         ProvincialFamousTrademark = "provincial_famous_trademark",
+        /// A change of what a product's live records certify.
+        RecordChange = "record_change",
     }
 );
 
 text_enum!(
-    /// What an approved application creates: a certificate or a designation.
-    KindCategory { Certification = "certification", Designation = "designation" }
+    /// What an approved application creates: a certificate, a designation, or a change of
+    /// what live records certify.
+    KindCategory { Certification = "certification", Designation = "designation", Change = "change" }
 );
 
 text_enum!(

@@ -79,6 +79,7 @@ pub fn log_status(
         .execute(conn)?;
     let action = match (from, to) {
         (None, _) => format!("{record_type}.register"),
+        (Some(f), t) if f == t => format!("{record_type}.amend"),
         (_, RecordStatus::Suspended) => format!("{record_type}.suspend"),
         (_, RecordStatus::Revoked) => format!("{record_type}.revoke"),
         (Some(RecordStatus::Suspended), _) => format!("{record_type}.reinstate"),

@@ -93,6 +93,79 @@ pub fn live_for_product(conn: &mut DbConn, product_id: &str) -> QueryResult<Vec<
     Ok(ids)
 }
 
+/// A product's live record, with what it certifies.
+#[derive(Debug, Clone)]
+pub struct LiveRecord {
+    pub record_type: RecordType,
+    pub id: String,
+    pub kind: ApplicationKind,
+    pub status: RecordStatus,
+    pub certified: certified::Certified,
+    pub geographical_indication_id: Option<String>,
+}
+
+/// A product's live records (valid, active or suspended, not expired), certificates first.
+pub fn live_records(conn: &mut DbConn, product_id: &str) -> QueryResult<Vec<LiveRecord>> {
+    let today = crate::clock::today();
+    let mut out = Vec::new();
+    for id in certificates::live_of_kind(conn, product_id, None, today)? {
+        if let Some(c) = certificates::find(conn, &id)? {
+            out.push(LiveRecord {
+                record_type: RecordType::Certification,
+                certified: certified::Certified::parse(&c.certified),
+                id: c.id,
+                kind: c.kind,
+                status: c.status,
+                geographical_indication_id: None,
+            });
+        }
+    }
+    for id in designations::live_of_kind(conn, product_id, None, today)? {
+        if let Some(d) = designations::find(conn, &id)? {
+            out.push(LiveRecord {
+                record_type: RecordType::Designation,
+                certified: certified::Certified::parse(&d.certified),
+                id: d.id,
+                kind: d.kind,
+                status: d.status,
+                geographical_indication_id: d.geographical_indication_id,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces what a live record certifies (an approved `record_change`), with an entry in its
+/// status history and the audit trail. Call inside `write_tx`.
+pub fn amend_certified(
+    conn: &mut DbConn,
+    ctx: &AuditCtx,
+    record: &LiveRecord,
+    now_certified: &certified::Certified,
+    reason: &str,
+) -> QueryResult<()> {
+    use crate::db::schema::{certifications, designations as designations_table};
+    let json = now_certified.to_json();
+    match record.record_type {
+        RecordType::Certification => diesel::update(certifications::table.find(&record.id))
+            .set(certifications::certified.eq(&json))
+            .execute(conn)?,
+        RecordType::Designation => diesel::update(designations_table::table.find(&record.id))
+            .set(designations_table::certified.eq(&json))
+            .execute(conn)?,
+    };
+    log_status(
+        conn,
+        ctx,
+        record.record_type,
+        &record.id,
+        Some(record.status),
+        record.status,
+        Some(reason),
+        crate::clock::now(),
+    )
+}
+
 /// One record with its history, if the caller may see it (404 otherwise).
 pub fn get<R: Record>(conn: &mut DbConn, actor: Option<&Actor>, id: &str) -> ApiResult<R::Detail> {
     let row = R::find(conn, id)?.ok_or(ApiError::NotFound)?;

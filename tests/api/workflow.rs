@@ -948,3 +948,172 @@ async fn duplicate_applications_and_registered_numbers_are_409_naming_what_exist
     })
     .await;
 }
+
+fn step_path(id: &str, step: &str) -> String {
+    format!("/api/v1/applications/{id}/{step}")
+}
+
+/// Takes a provincial famous-brand application of enterprise A through to its grant (the test
+/// app runs with no public notice).
+async fn famous_brand(app: &TestApp, a: &str, product: &str) -> String {
+    let market = app.token("market").await;
+    let r = app
+        .post(
+            "/api/v1/applications",
+            Some(a),
+            &json!({"kind": "provincial_famous_brand", "enterprise_id": app.fx.ent_a,
+                "product_id": product, "details": {"summary": "名牌"}}),
+        )
+        .await;
+    r.assert(201);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    for (who, step) in [(a, "submit"), (market.as_str(), "start-review")] {
+        app.post(&step_path(&id, step), Some(who), &json!({}))
+            .await
+            .assert(200);
+    }
+    app.post(
+        &step_path(&id, "decide"),
+        Some(&market),
+        &json!({"decision": "approve"}),
+    )
+    .await
+    .assert(200);
+    let g = app
+        .post(&step_path(&id, "grant"), Some(&market), &json!({}))
+        .await;
+    g.assert(200);
+    g.body["record_id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn certified_facts_change_only_when_every_deciding_agency_approves() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("REGISTRY_PUBLIC_NOTICE_DAYS", "0")]).await;
+        let a = app.token("ent_a").await;
+        let (agri, market) = (app.token("agri").await, app.token("market").await);
+        let product = app.goji_product(&a, "变更前的名称").await;
+        let cert = crate::public_api::certify(&app, &a, &product, "green_food", "RC-0001").await;
+        let title = famous_brand(&app, &a, &product).await;
+        let change = |changes: Value| {
+            json!({"kind": "record_change", "enterprise_id": app.fx.ent_a, "product_id": product,
+                "details": {"changes": changes}})
+        };
+        // Asked for; decided by both agencies.
+        let r = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &change(json!({"name": "变更后的名称"})),
+            )
+            .await;
+        r.assert(201);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        app.post(&step_path(&id, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        app.post(&step_path(&id, "start-review"), Some(&agri), &json!({}))
+            .await
+            .assert(200);
+        app.post(
+            &step_path(&id, "decide"),
+            Some(&app.token("halal").await),
+            &json!({"decision": "approve"}),
+        )
+        .await
+        .assert(403);
+        let first = app
+            .post(
+                &step_path(&id, "decide"),
+                Some(&agri),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        first.assert(200);
+        assert_eq!(
+            first.body["state"], "under_review",
+            "one agency of two has approved"
+        );
+        let p = format!("/api/v1/products/{product}");
+        assert_eq!(
+            app.get(&p, None).await.body["name"],
+            "变更前的名称"
+        );
+        let second = app
+            .post(
+                &step_path(&id, "decide"),
+                Some(&market),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        second.assert(200);
+        assert_eq!(second.body["state"], "approved");
+        // Applied to the product, and each record amended with an entry in its history.
+        assert_eq!(
+            app.get(&p, None).await.body["name"],
+            "变更后的名称"
+        );
+        for (collection, record) in [("certifications", &cert), ("designations", &title)] {
+            let r = app
+                .get(&format!("/api/v1/{collection}/{record}"), None)
+                .await;
+            assert_eq!(
+                r.body["certified"]["product_name"], "变更后的名称",
+                "{collection}"
+            );
+            assert_eq!(r.body["current_differs"], json!([]));
+            let last = r.body["history"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .clone();
+            assert!(last["reason"].as_str().unwrap().contains(&id), "{last}");
+        }
+        // The rules are checked again: a green-food product stays food.
+        let r = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &change(json!({"sector": "biomedicine", "category": "health_food"})),
+            )
+            .await;
+        r.assert(201);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        app.post(&step_path(&id, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        app.post(&step_path(&id, "start-review"), Some(&market), &json!({}))
+            .await
+            .assert(200);
+        app.post(
+            &step_path(&id, "decide"),
+            Some(&market),
+            &json!({"decision": "approve"}),
+        )
+        .await
+        .assert(200);
+        let refused = app
+            .post(
+                &step_path(&id, "decide"),
+                Some(&agri),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        refused.assert(422);
+        assert_eq!(refused.body["errors"][0]["code"], "not_food");
+        assert_eq!(app.get(&p, None).await.body["sector"], "food");
+        // A product no record certifies is edited directly.
+        let free = app.goji_product(&a, "无证产品").await;
+        let r = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &json!({"kind": "record_change", "enterprise_id": app.fx.ent_a, "product_id": free,
+                    "details": {"changes": {"name": "x"}}}),
+            )
+            .await;
+        r.assert(422);
+        assert!(r.fields().contains(&"product_id".to_owned()));
+    }
+}
