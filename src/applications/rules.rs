@@ -8,12 +8,12 @@ use serde_json::Value;
 
 use super::repo::{ApplicationRow, DocumentRef};
 use crate::db::DbConn;
-use crate::domain::{ApplicationKind, RecordNumber, Sector};
-use crate::error::{ApiResult, Errors};
+use crate::domain::{ApplicationKind, KindCategory, RecordNumber, Sector};
+use crate::error::{ApiError, ApiResult, Errors};
 use crate::gis::repo as gis;
 use crate::products::repo as products;
-use crate::records::bodies;
-use crate::records::certificates::CertDetails;
+use crate::records::certificates::{self, CertDetails};
+use crate::records::{bodies, designations};
 use crate::reference::kinds::KindRow;
 
 /// The details a designation application carries (free-form supporting facts).
@@ -212,4 +212,48 @@ pub fn validate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) -> ApiR
         );
     }
     errors.finish()
+}
+
+/// One application at a time per product and kind, and none while a record of that kind is
+/// live; a certificate number its body issued is registered once. 409 naming what exists.
+pub fn ensure_no_duplicate(
+    conn: &mut DbConn,
+    kind: &KindRow,
+    app: &ApplicationRow,
+) -> ApiResult<()> {
+    let Some(product) = app.product_id.as_deref() else {
+        return Ok(());
+    };
+    let open = super::repo::open_for(conn, product, app.kind, &app.id)?;
+    if !open.is_empty() {
+        return Err(ApiError::conflict_with(
+            "duplicate_application",
+            format!("this product has a {} application in progress", app.kind),
+            open,
+        ));
+    }
+    if kind.category == KindCategory::Change {
+        return Ok(());
+    }
+    let today = crate::clock::today();
+    let live = if kind.is_certification() {
+        certificates::live_of_kind(conn, product, Some(app.kind), today)?
+    } else {
+        designations::live_of_kind(conn, product, Some(app.kind), today)?
+    };
+    if !live.is_empty() {
+        return Err(ApiError::conflict_with(
+            "duplicate_application",
+            format!("this product holds a live {} record", app.kind),
+            live,
+        ));
+    }
+    if kind.is_certification() {
+        if let Ok(d) = serde_json::from_str::<certificates::CertDetails>(&app.details) {
+            if let Ok(number) = crate::domain::RecordNumber::parse(&d.certificate_number) {
+                certificates::ensure_unregistered(conn, &d.certification_body_id, number.as_str())?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::machine::{self, Step};
 use super::record_change;
 use super::repo::{self, ApplicationRow, DocumentRef, EventRow};
-use super::rules::{check_documents, validate};
+use super::rules::{check_documents, ensure_no_duplicate, validate};
 use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{authorize, check, Action, Actor, Target};
 use crate::db::DbConn;
@@ -108,46 +108,6 @@ fn active_enterprise(conn: &mut DbConn, enterprise_id: &str) -> ApiResult<()> {
 fn find_kind(conn: &mut DbConn, kind: ApplicationKind) -> ApiResult<KindRow> {
     kinds::find(conn, kind)?
         .ok_or_else(|| ApiError::field("kind", "unknown_kind", "see GET /api/v1/application-kinds"))
-}
-
-/// One application at a time per product and kind, and none while a record of that kind is
-/// live; a certificate number its body issued is registered once. 409 naming what exists.
-fn ensure_no_duplicate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) -> ApiResult<()> {
-    let Some(product) = app.product_id.as_deref() else {
-        return Ok(());
-    };
-    let open = repo::open_for(conn, product, app.kind, &app.id)?;
-    if !open.is_empty() {
-        return Err(ApiError::conflict_with(
-            "duplicate_application",
-            format!("this product has a {} application in progress", app.kind),
-            open,
-        ));
-    }
-    if kind.category == KindCategory::Change {
-        return Ok(());
-    }
-    let today = crate::clock::today();
-    let live = if kind.is_certification() {
-        certificates::live_of_kind(conn, product, Some(app.kind), today)?
-    } else {
-        designations::live_of_kind(conn, product, Some(app.kind), today)?
-    };
-    if !live.is_empty() {
-        return Err(ApiError::conflict_with(
-            "duplicate_application",
-            format!("this product holds a live {} record", app.kind),
-            live,
-        ));
-    }
-    if kind.is_certification() {
-        if let Ok(d) = serde_json::from_str::<certificates::CertDetails>(&app.details) {
-            if let Ok(number) = crate::domain::RecordNumber::parse(&d.certificate_number) {
-                certificates::ensure_unregistered(conn, &d.certification_body_id, number.as_str())?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Creates a draft owned by the enterprise.

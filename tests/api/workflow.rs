@@ -1035,10 +1035,7 @@ async fn certified_facts_change_only_when_every_deciding_agency_approves() {
             "one agency of two has approved"
         );
         let p = format!("/api/v1/products/{product}");
-        assert_eq!(
-            app.get(&p, None).await.body["name"],
-            "变更前的名称"
-        );
+        assert_eq!(app.get(&p, None).await.body["name"], "变更前的名称");
         let second = app
             .post(
                 &step_path(&id, "decide"),
@@ -1049,10 +1046,7 @@ async fn certified_facts_change_only_when_every_deciding_agency_approves() {
         second.assert(200);
         assert_eq!(second.body["state"], "approved");
         // Applied to the product, and each record amended with an entry in its history.
-        assert_eq!(
-            app.get(&p, None).await.body["name"],
-            "变更后的名称"
-        );
+        assert_eq!(app.get(&p, None).await.body["name"], "变更后的名称");
         for (collection, record) in [("certifications", &cert), ("designations", &title)] {
             let r = app
                 .get(&format!("/api/v1/{collection}/{record}"), None)
