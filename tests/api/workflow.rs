@@ -1111,3 +1111,61 @@ async fn certified_facts_change_only_when_every_deciding_agency_approves() {
         assert!(r.fields().contains(&"product_id".to_owned()));
     }
 }
+
+#[actix_web::test]
+async fn a_gi_marked_product_cannot_move_out_of_the_protected_area_by_a_record_change() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("REGISTRY_PUBLIC_NOTICE_DAYS", "0")]).await;
+        let a = app.token("ent_a").await;
+        let market = app.token("market").await;
+        // A Haixi goji product granted the Qaidam goji GI mark.
+        let product = app.goji_product(&a, "柴达木地标枸杞").await;
+        let gi = gi_application(&app, &a, &product).await;
+        let id = gi["id"].as_str().unwrap().to_owned();
+        for (who, step) in [(a.as_str(), "submit"), (market.as_str(), "start-review")] {
+            app.post(&step_path(&id, step), Some(who), &json!({}))
+                .await
+                .assert(200);
+        }
+        app.post(
+            &step_path(&id, "decide"),
+            Some(&market),
+            &json!({"decision": "approve"}),
+        )
+        .await
+        .assert(200);
+        app.post(&step_path(&id, "grant"), Some(&market), &json!({}))
+            .await
+            .assert(200);
+        // Asked to move its origin to Xining: refused when decided, the product unchanged.
+        let r = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &json!({"kind": "record_change", "enterprise_id": app.fx.ent_a, "product_id": product,
+                    "details": {"changes": {"origin_region_code": "630100"}}}),
+            )
+            .await;
+        r.assert(201);
+        let change = r.body["id"].as_str().unwrap().to_owned();
+        for (who, step) in [(a.as_str(), "submit"), (market.as_str(), "start-review")] {
+            app.post(&step_path(&change, step), Some(who), &json!({}))
+                .await
+                .assert(200);
+        }
+        let refused = app
+            .post(
+                &step_path(&change, "decide"),
+                Some(&market),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        refused.assert(422);
+        assert_eq!(
+            refused.body["errors"][0]["code"],
+            "origin_outside_protected_area"
+        );
+        let p = app.get(&format!("/api/v1/products/{product}"), None).await;
+        assert_eq!(p.body["origin_region_code"], "632822");
+    }
+}
