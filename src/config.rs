@@ -225,6 +225,20 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_to_start_without_a_database_url() {
+        let err = settings(&[
+            ("REGISTRY_ENV", "production"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef-long-enough"),
+            ("REGISTRY_SIGNING_KEY", "/etc/registry/key.pem"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::MissingInProduction("DATABASE_URL")
+        ));
+    }
+
+    #[test]
     fn production_refuses_to_start_without_a_signing_key() {
         let err = settings(&[
             ("REGISTRY_ENV", "production"),

@@ -155,6 +155,10 @@ async fn the_database_refuses_to_change_or_remove_audit_entries() {
         assert!(diesel::delete(audit_checkpoints::table.find(cp.seq))
             .execute(&mut conn)
             .is_err());
+        assert!(diesel::update(audit_checkpoints::table.find(cp.seq))
+            .set(audit_checkpoints::entry_hash.eq("0".repeat(64)))
+            .execute(&mut conn)
+            .is_err());
     })
     .await;
 }

@@ -349,3 +349,60 @@ async fn registration_validates_every_field_with_422() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_logout_without_a_refresh_token_ends_every_session() {
+    each_backend(|app: TestApp| async move {
+        let credentials = json!({"username": "ent_a", "password": PASSWORD});
+        let login = || app.post("/api/v1/auth/login", None, &credentials);
+        let (one, two) = (login().await.body, login().await.body);
+        app.post(
+            "/api/v1/auth/logout",
+            Some(one["access_token"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await
+        .assert(204);
+        for session in [&one, &two] {
+            app.post(
+                "/api/v1/auth/refresh",
+                None,
+                &json!({"refresh_token": session["refresh_token"]}),
+            )
+            .await
+            .assert(401);
+        }
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn tokens_for_another_issuer_or_audience_are_refused() {
+    each_backend(|app: TestApp| async move {
+        use jsonwebtoken::{encode, EncodingKey, Header};
+        let me = app
+            .get("/api/v1/auth/me", Some(&app.token("ent_a").await))
+            .await;
+        let sub = me.body["id"].as_str().unwrap().to_owned();
+        let now = chrono::Utc::now().timestamp();
+        let key = EncodingKey::from_secret(b"test-secret-test-secret-test-secret-0123");
+        let token = |iss: &str, aud: &str| {
+            let claims = json!({"sub": sub, "iss": iss, "aud": aud, "exp": now + 300, "iat": now,
+                "jti": "j", "typ": "access", "role": "enterprise"});
+            encode(&Header::default(), &claims, &key).unwrap()
+        };
+        // The registry's own issuer and audience, signed with its key: accepted …
+        let good = token(registry::config::JWT_ISSUER, registry::config::JWT_AUDIENCE);
+        app.get("/api/v1/auth/me", Some(&good)).await.assert(200);
+        // … another issuer or audience with the same key: refused.
+        for bad in [
+            token("someone-else", registry::config::JWT_AUDIENCE),
+            token(registry::config::JWT_ISSUER, "another-api"),
+        ] {
+            let r = app.get("/api/v1/auth/me", Some(&bad)).await;
+            r.assert(401);
+            assert_eq!(r.code(), "invalid_token");
+        }
+    })
+    .await;
+}

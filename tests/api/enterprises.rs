@@ -441,6 +441,23 @@ async fn an_enterprises_identity_changes_only_when_market_regulation_approves() 
         assert!(audit
             .iter()
             .any(|e| e.action == "enterprise.identity_change_approved"));
+        // A new USCC must pass its check and be free, when asked for.
+        let bad = app
+            .patch(&own, Some(&a), &json!({"uscc": "91632800MA0000001X"}))
+            .await;
+        bad.assert(422);
+        assert_eq!(bad.fields(), vec!["uscc"]);
+        let ent_b_uscc = app
+            .get(&format!("/api/v1/enterprises/{}", app.fx.ent_b), None)
+            .await
+            .body["uscc"]
+            .clone();
+        let taken = app
+            .patch(&own, Some(&a), &json!({"uscc": ent_b_uscc}))
+            .await;
+        taken.assert(409);
+        assert_eq!(taken.code(), "uscc_taken");
+        assert_eq!(taken.body["conflicts_with"], json!([app.fx.ent_b]));
         // Market regulation may correct an identity directly.
         app.patch(
             &own,

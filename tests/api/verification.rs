@@ -169,6 +169,9 @@ async fn a_record_vouches_for_what_was_certified_and_says_what_differs_now() {
         let path = format!("/api/v1/products/{product}");
         for change in [
             json!({"name": "改过的名称"}),
+            json!({"brand": "新品牌"}),
+            json!({"gtin": crate::common::gtin("693900007777")}),
+            json!({"sector": "biomedicine", "category": "health_food"}),
             json!({"category": "salt"}),
             json!({"origin_region_code": "630100"}),
         ] {
@@ -211,6 +214,44 @@ async fn a_record_vouches_for_what_was_certified_and_says_what_differs_now() {
         app.patch(&path, Some(&a), &json!({"name": "改过的名称"}))
             .await
             .assert(200);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_number_of_two_kinds_needs_its_kind_and_answers_are_never_cached_by_http() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let p1 = app.goji_product(&a, "两证甲").await;
+        let p2 = app.goji_product(&a, "两证乙").await;
+        certify(&app, &a, &p1, "green_food", "AMB-0001").await;
+        certify(&app, &a, &p2, "organic", "AMB-0001").await;
+        let r = app.get("/api/v1/verify/AMB-0001", None).await;
+        r.assert(409);
+        assert_eq!(r.code(), "ambiguous_number");
+        let r = app.get("/api/v1/verify/AMB-0001?kind=organic", None).await;
+        r.assert(200);
+        assert_eq!(r.body["kind"], "organic");
+        assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+        let batch = app
+            .post(
+                "/api/v1/verify/batch",
+                None,
+                &json!({"numbers": ["AMB-0001", "绿色 一"]}),
+            )
+            .await;
+        batch.assert(422);
+        assert_eq!(batch.fields(), vec!["numbers[1]"]);
+        let batch = app
+            .post(
+                "/api/v1/verify/batch",
+                None,
+                &json!({"numbers": ["AMB-0001"]}),
+            )
+            .await;
+        batch.assert(200);
+        assert_eq!(batch.header("cache-control").as_deref(), Some("no-store"));
+        assert_eq!(batch.body["results"][0]["error"], "ambiguous_number");
     })
     .await;
 }

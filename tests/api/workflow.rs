@@ -1134,9 +1134,19 @@ async fn a_gi_marked_product_cannot_move_out_of_the_protected_area_by_a_record_c
         )
         .await
         .assert(200);
-        app.post(&step_path(&id, "grant"), Some(&market), &json!({}))
-            .await
-            .assert(200);
+        let granted = app
+            .post(&step_path(&id, "grant"), Some(&market), &json!({}))
+            .await;
+        granted.assert(200);
+        // The designation certifies its GI.
+        let record = granted.body["record_id"].as_str().unwrap();
+        let d = app
+            .get(&format!("/api/v1/designations/{record}"), None)
+            .await;
+        assert_eq!(
+            d.body["certified"]["geographical_indication_id"],
+            json!(app.gi("qaidam_goji_protected_product"))
+        );
         // Asked to move its origin to Xining: refused when decided, the product unchanged.
         let r = app
             .post(
@@ -1167,5 +1177,226 @@ async fn a_gi_marked_product_cannot_move_out_of_the_protected_area_by_a_record_c
         );
         let p = app.get(&format!("/api/v1/products/{product}"), None).await;
         assert_eq!(p.body["origin_region_code"], "632822");
+    }
+}
+
+/// Field rules of an application, each refused with its field and code (422).
+#[actix_web::test]
+async fn each_application_rule_is_refused_with_its_field_and_code() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "规则检查").await;
+        let today = registry::clock::today();
+        let body = app.body_for("green_food").await;
+        let base = || {
+            json!({"kind": "green_food", "enterprise_id": app.fx.ent_a, "product_id": product,
+                "details": {"certificate_number": "RULE-0001", "certification_body_id": body,
+                    "issued_on": today - chrono::Duration::days(1),
+                    "expires_on": today + chrono::Duration::days(300), "scope": "全部"}})
+        };
+        let refused = |mut b: Value, edit: fn(&mut Value)| {
+            edit(&mut b);
+            b
+        };
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (
+                refused(base(), |b| {
+                    b.as_object_mut().unwrap().remove("product_id");
+                }),
+                "product_id",
+                "required",
+            ),
+            (
+                refused(base(), |b| {
+                    b["details"]["certification_body_id"] = json!("no-such-body")
+                }),
+                "details.certification_body_id",
+                "unknown_body",
+            ),
+            (
+                refused(base(), |b| b["details"]["scope"] = json!("  ")),
+                "details.scope",
+                "required",
+            ),
+            (
+                refused(base(), |b| {
+                    b["details"]["certificate_number"] = json!("绿色 01")
+                }),
+                "details.certificate_number",
+                "invalid_value",
+            ),
+            (
+                refused(base(), |b| b["details"]["colour"] = json!("green")),
+                "details.colour",
+                "invalid_value",
+            ),
+            (
+                refused(base(), |b| b["geographical_indication_id"] = json!("any")),
+                "geographical_indication_id",
+                "not_allowed",
+            ),
+            (
+                refused(base(), |b| {
+                    b["documents"] = json!([{"name": "a.pdf", "sha256": "xyz", "size_bytes": 1}])
+                }),
+                "documents[0].sha256",
+                "invalid_sha256",
+            ),
+            (
+                refused(base(), |b| {
+                    b["documents"] = json!([{"name": "a.pdf", "sha256": SHA, "size_bytes": 0}])
+                }),
+                "documents[0].size_bytes",
+                "out_of_range",
+            ),
+            (
+                refused(base(), |b| {
+                    b["documents"] = json!(vec![
+                        json!({"name": "a.pdf", "sha256": SHA, "size_bytes": 1});
+                        51
+                    ])
+                }),
+                "documents",
+                "too_many",
+            ),
+        ];
+        for (body, field, code) in cases {
+            let r = app.post("/api/v1/applications", Some(&a), &body).await;
+            r.assert(422);
+            let hit = r.body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field && e["code"] == code);
+            assert!(hit, "{field} {code}: {}", r.body);
+        }
+        // Another enterprise's product; an unknown GI; green food on a non-food product.
+        let b = app.token("ent_b").await;
+        let mut theirs = app.product_body("乙的地毯", None);
+        theirs["enterprise_id"] = json!(app.fx.ent_b);
+        theirs["sector"] = json!("light_textile");
+        theirs["category"] = json!("carpet");
+        theirs["origin_region_code"] = json!("630100");
+        let theirs = app.post("/api/v1/products", Some(&b), &theirs).await.body["id"].clone();
+        let r = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &refused(base(), |b| b["product_id"] = json!("x")),
+            )
+            .await;
+        assert_eq!(r.body["errors"][0]["code"], "unknown_product");
+        let mut other = base();
+        other["product_id"] = theirs;
+        let r = app.post("/api/v1/applications", Some(&a), &other).await;
+        assert_eq!(r.body["errors"][0]["code"], "unknown_product");
+        let gi = json!({"kind": "gi_product", "enterprise_id": app.fx.ent_a, "product_id": product,
+            "geographical_indication_id": "no-such-gi", "details": {}});
+        let r = app.post("/api/v1/applications", Some(&a), &gi).await;
+        r.assert(422);
+        assert!(r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["code"] == "unknown_gi"));
+        let mut medicine = app.product_body("藏药浴粉", None);
+        medicine["sector"] = json!("biomedicine");
+        medicine["category"] = json!("tibetan_medicine");
+        let medicine = app.post("/api/v1/products", Some(&a), &medicine).await.body["id"].clone();
+        let mut green = base();
+        green["product_id"] = medicine;
+        let r = app.post("/api/v1/applications", Some(&a), &green).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "not_food");
+    })
+    .await;
+}
+
+/// Steps outside the table, objections outside a notice, and what a grant sets.
+#[actix_web::test]
+async fn grants_amendments_and_objections_outside_their_states_are_409() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("REGISTRY_PUBLIC_NOTICE_DAYS", "0")]).await;
+        let a = app.token("ent_a").await;
+        let agri = app.token("agri").await;
+        let product = app.goji_product(&a, "状态检查").await;
+        let today = registry::clock::today();
+        let issued = (today - chrono::Duration::days(1)).to_string();
+        let expires = (today + chrono::Duration::days(300)).to_string();
+        let cert = cert_application(
+            &app,
+            &a,
+            "green_food",
+            &product,
+            "STATE-0001",
+            &issued,
+            &expires,
+        )
+        .await;
+        app.post(&path(&cert, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        app.post(&path(&cert, "start-review"), Some(&agri), &json!({}))
+            .await
+            .assert(200);
+        // Amending under review, and granting a certification, are not steps there are.
+        let amend = app
+            .patch(
+                &format!("/api/v1/applications/{}", cert["id"].as_str().unwrap()),
+                Some(&a),
+                &json!({"product_id": product}),
+            )
+            .await;
+        amend.assert(409);
+        assert_eq!(amend.body["current_state"], "under_review");
+        app.post(
+            &path(&cert, "decide"),
+            Some(&agri),
+            &json!({"decision": "approve"}),
+        )
+        .await
+        .assert(200);
+        app.post(&path(&cert, "grant"), Some(&agri), &json!({}))
+            .await
+            .assert(409);
+        // A granted title: 36 months from today; serials increase; no objections after the notice.
+        let first = famous_brand(&app, &a, &product).await;
+        let other = app.goji_product(&a, "状态检查二").await;
+        let second = famous_brand(&app, &a, &other).await;
+        let d1 = app
+            .get(&format!("/api/v1/designations/{first}"), None)
+            .await
+            .body;
+        let d2 = app
+            .get(&format!("/api/v1/designations/{second}"), None)
+            .await
+            .body;
+        let until = today.checked_add_months(chrono::Months::new(36)).unwrap();
+        assert_eq!(d1["valid_until"], json!(until));
+        let serial = |d: &Value| {
+            d["number"]
+                .as_str()
+                .unwrap()
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+        };
+        assert_eq!(serial(&d2), serial(&d1) + 1);
+        assert!(d1["number"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("QHMP-{}-", chrono::Datelike::year(&today))));
+        let granted = d1["application_id"].as_str().unwrap();
+        let late = app
+            .post(
+                &format!("/api/v1/applications/{granted}/objections"),
+                None,
+                &json!({"name": "张三", "contact": "0971-1234567", "text": "迟到的异议"}),
+            )
+            .await;
+        late.assert(409);
+        assert_eq!(late.code(), "public_notice_closed");
     }
 }
