@@ -406,3 +406,56 @@ async fn tokens_for_another_issuer_or_audience_are_refused() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn passwords_have_an_upper_limit_and_expired_refresh_tokens_are_refused() {
+    each_backend(|app: TestApp| async move {
+        let mut body = registration("long_pw", &uscc("632100", "MA3333333"));
+        body["password"] = json!("p".repeat(257));
+        let r = app.post("/api/v1/auth/register", None, &body).await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "too_long");
+        // A refresh token past its lifetime is refused.
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_a", "password": PASSWORD}),
+            )
+            .await;
+        {
+            use diesel::prelude::*;
+            use registry::db::schema::refresh_tokens as t;
+            diesel::update(t::table)
+                .set(t::expires_at.eq(registry::clock::now() - chrono::Duration::seconds(1)))
+                .execute(&mut app.conn())
+                .unwrap();
+        }
+        let r = app
+            .post(
+                "/api/v1/auth/refresh",
+                None,
+                &json!({"refresh_token": login.body["refresh_token"]}),
+            )
+            .await;
+        r.assert(401);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn sign_in_has_its_own_limit_per_address() {
+    for backend in crate::common::backends() {
+        let app = TestApp::spawn_with(backend, &[("REGISTRY_LOGIN_RATE_PER_MIN", "2")]).await;
+        let attempt = json!({"username": "ent_a", "password": "wrong password"});
+        for _ in 0..2 {
+            let r = app.post("/api/v1/auth/login", None, &attempt).await;
+            assert_eq!(r.status.as_u16(), 401);
+        }
+        let r = app.post("/api/v1/auth/login", None, &attempt).await;
+        r.assert(429);
+        assert!(r.header("retry-after").is_some());
+        // Other endpoints are not held to it.
+        app.get("/api/v1/sectors", None).await.assert(200);
+    }
+}

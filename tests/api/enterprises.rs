@@ -469,3 +469,54 @@ async fn an_enterprises_identity_changes_only_when_market_regulation_approves() 
     })
     .await;
 }
+
+#[actix_web::test]
+async fn enterprise_and_product_fields_have_their_limits() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let own = format!("/api/v1/enterprises/{}", app.fx.ent_a);
+        for (body, field, code) in [
+            (json!({"address": "址".repeat(301)}), "address", "too_long"),
+            (
+                json!({"contact_phone": "12ab"}),
+                "contact_phone",
+                "invalid_phone",
+            ),
+            (
+                json!({"contact_phone": "123-45"}),
+                "contact_phone",
+                "invalid_phone",
+            ),
+            (
+                json!({"region_code": "63280"}),
+                "region_code",
+                "invalid_region_code",
+            ),
+        ] {
+            let r = app.patch(&own, Some(&a), &body).await;
+            r.assert(422);
+            assert_eq!(
+                (
+                    r.body["errors"][0]["field"].as_str(),
+                    r.body["errors"][0]["code"].as_str()
+                ),
+                (Some(field), Some(code)),
+                "{body}"
+            );
+        }
+        let mut product = app.product_body("限制检查", None);
+        product["ingredients"] = json!([]);
+        let r = app.post("/api/v1/products", Some(&a), &product).await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["ingredients"]);
+        product["ingredients"] = json!(vec![json!({"name": "枸杞"}); 101]);
+        app.post("/api/v1/products", Some(&a), &product)
+            .await
+            .assert(422);
+        product["ingredients"] = json!([{"name": "枸杞", "content_percent": 0}]);
+        let r = app.post("/api/v1/products", Some(&a), &product).await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["ingredients[0].content_percent"]);
+    })
+    .await;
+}

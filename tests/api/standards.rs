@@ -189,3 +189,55 @@ async fn withdrawal_and_succession_are_audited_and_guarded() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn succession_is_set_by_patch_and_names_a_catalogued_successor() {
+    each_backend(|app: TestApp| async move {
+        let admin = app.token("admin").await;
+        let new = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": "T/QHXH 777-2024", "title": "被替代", "status": "superseded"}),
+            )
+            .await;
+        new.assert(422);
+        assert_eq!(new.body["errors"][0]["code"], "use_patch");
+        let long = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": format!("T/QHXH {}-2024", "9".repeat(100)), "title": "过长"}),
+            )
+            .await;
+        long.assert(422);
+        let created = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": "T/QHXH 778-2024", "title": "将被替代"}),
+            )
+            .await;
+        created.assert(201);
+        let path = format!("/api/v1/standards/{}", created.body["id"].as_str().unwrap());
+        let r = app
+            .patch(
+                &path,
+                Some(&admin),
+                &json!({"status": "current", "replaced_by": "GB 2760-2024"}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "not_allowed");
+        let r = app
+            .patch(
+                &path,
+                Some(&admin),
+                &json!({"status": "superseded", "replaced_by": "T/QHXH 999-2099"}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "unknown_standard");
+    })
+    .await;
+}
