@@ -374,3 +374,36 @@ async fn declared_standards_refuse_withdrawn_and_duplicates_and_match_any_spelli
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_patch_checks_the_references_again() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let first = app
+            .post(
+                "/api/v1/products",
+                Some(&a),
+                &app.product_body("参照一", Some(&gtin("693900001111"))),
+            )
+            .await;
+        first.assert(201);
+        let second = app.goji_product(&a, "参照二").await;
+        let path = format!("/api/v1/products/{second}");
+        let r = app
+            .patch(&path, Some(&a), &json!({"category": "carpet"}))
+            .await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "category_not_in_sector");
+        let r = app
+            .patch(&path, Some(&a), &json!({"origin_region_code": "639999"}))
+            .await;
+        r.assert(422);
+        assert_eq!(r.body["errors"][0]["code"], "unknown_region");
+        let r = app
+            .patch(&path, Some(&a), &json!({"gtin": first.body["gtin"]}))
+            .await;
+        r.assert(409);
+        assert_eq!(r.code(), "duplicate_gtin");
+    })
+    .await;
+}

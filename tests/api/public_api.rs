@@ -715,3 +715,48 @@ async fn what_becomes_public_later_is_published_after_every_cursor_handed_out() 
     })
     .await;
 }
+
+#[actix_web::test]
+async fn the_client_address_is_the_tcp_peer_not_a_forwarded_header() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, &[("REGISTRY_PUBLIC_RATE_PER_MIN", "2")]).await;
+        let mut last = None;
+        for i in 0..3 {
+            let forged = format!("203.0.113.{i}");
+            let r = app
+                .send(
+                    "GET",
+                    "/api/v1/sectors",
+                    None,
+                    &[("X-Forwarded-For", forged.as_str())],
+                    None,
+                )
+                .await;
+            last = Some(r.status.as_u16());
+        }
+        assert_eq!(
+            last,
+            Some(429),
+            "a forged X-Forwarded-For must not buy a new quota"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_stored_value_outside_its_closed_set_fails_to_load() {
+    use diesel::dsl::sql;
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    for backend in backends() {
+        let db = crate::common::TestDb::new(backend);
+        let (pool, _) = registry::db::build_pool(&db.url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        let known: registry::domain::Role = diesel::select(sql::<Text>("'regulator'"))
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(known, registry::domain::Role::Regulator);
+        let unknown = diesel::select(sql::<Text>("'superuser'"))
+            .get_result::<registry::domain::Role>(&mut conn);
+        assert!(unknown.is_err(), "no silent default for an unknown role");
+    }
+}

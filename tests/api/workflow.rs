@@ -1400,3 +1400,135 @@ async fn grants_amendments_and_objections_outside_their_states_are_409() {
         assert_eq!(late.code(), "public_notice_closed");
     }
 }
+
+#[actix_web::test]
+async fn a_kind_closed_meanwhile_refuses_the_submission() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "停止受理").await;
+        let today = registry::clock::today();
+        let (issued, expires) = (
+            (today - chrono::Duration::days(1)).to_string(),
+            (today + chrono::Duration::days(300)).to_string(),
+        );
+        let draft = cert_application(
+            &app,
+            &a,
+            "green_food",
+            &product,
+            "CLOSED-01",
+            &issued,
+            &expires,
+        )
+        .await;
+        {
+            use diesel::prelude::*;
+            use registry::db::schema::application_kinds as k;
+            diesel::update(k::table.filter(k::code.eq("green_food")))
+                .set(k::accepting_applications.eq(false))
+                .execute(&mut app.conn())
+                .unwrap();
+        }
+        let r = app
+            .post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await;
+        r.assert(409);
+        assert_eq!(r.code(), "not_accepting_applications");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn an_open_objection_blocks_the_grant_after_the_notice_and_a_dismissed_one_does_not() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let market = app.token("market").await;
+        let product = app.goji_product(&a, "异议阻止").await;
+        let draft = gi_application(&app, &a, &product).await;
+        app.post(&path(&draft, "submit"), Some(&a), &json!({}))
+            .await
+            .assert(200);
+        app.post(&path(&draft, "start-review"), Some(&market), &json!({}))
+            .await
+            .assert(200);
+        let r = app
+            .post(
+                &path(&draft, "decide"),
+                Some(&market),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        assert_eq!(r.body["state"], "in_public_notice");
+        let objection = app
+            .post(
+                &path(&draft, "objections"),
+                None,
+                &json!({"name": "李四", "contact": "0971-7654321", "text": "产地存疑"}),
+            )
+            .await;
+        objection.assert(201);
+        // The notice has ended, but the objection is still open.
+        {
+            use diesel::prelude::*;
+            use registry::db::schema::applications as t;
+            diesel::update(t::table.find(draft["id"].as_str().unwrap()))
+                .set(t::notice_ends_at.eq(registry::clock::now() - chrono::Duration::minutes(1)))
+                .execute(&mut app.conn())
+                .unwrap();
+        }
+        let r = app
+            .post(&path(&draft, "grant"), Some(&market), &json!({}))
+            .await;
+        r.assert(409);
+        assert_eq!(r.code(), "objections_open");
+        let resolve = format!(
+            "{}/{}/resolve",
+            path(&draft, "objections"),
+            objection.body["id"].as_str().unwrap()
+        );
+        let r = app
+            .post(
+                &resolve,
+                Some(&market),
+                &json!({"upheld": false, "reason": "产地已核实"}),
+            )
+            .await;
+        r.assert(200);
+        assert_eq!(r.body["state"], "in_public_notice");
+        app.post(&path(&draft, "grant"), Some(&market), &json!({}))
+            .await
+            .assert(200);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn two_regulators_suspending_at_once_one_wins() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "并发暂停").await;
+        let cert = crate::public_api::certify(&app, &a, &product, "green_food", "RACE-0001").await;
+        let (t1, t2) = (app.token("agri").await, app.token("agri2").await);
+        let p = format!("/api/v1/certifications/{cert}/suspend");
+        let body = json!({"reason": "抽检"});
+        let (r1, r2) = futures_util::future::join(
+            app.post(&p, Some(&t1), &body),
+            app.post(&p, Some(&t2), &body),
+        )
+        .await;
+        let mut statuses = [r1.status.as_u16(), r2.status.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{} / {}", r1.body, r2.body);
+        let history = app
+            .get(&format!("/api/v1/certifications/{cert}"), None)
+            .await;
+        let suspensions = history.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["to_status"] == "suspended")
+            .count();
+        assert_eq!(suspensions, 1);
+    })
+    .await;
+}
