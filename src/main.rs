@@ -149,6 +149,10 @@ fn run(command: Command) -> AnyResult<ExitCode> {
             println!("{n} migration(s) applied");
         }
         Command::Seed { demo, synthetic } => {
+            if demo && settings.environment == Environment::Production {
+                // The demo logins are public; they never go into a production database.
+                return Err("refusing to load demo data with REGISTRY_ENV=production".into());
+            }
             let (pool, _) = prepare_database(&settings)?;
             println!("reference data loaded");
             if demo {

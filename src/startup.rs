@@ -188,8 +188,9 @@ async fn validators(
         Some(v) => format!("\"{}-{hash}\"", v.trim_matches('"')),
         None => format!("\"{hash}\""),
     };
+    // A signed-in answer may hold private fields: no cache keeps it.
     let cache_control = if personal {
-        "private, no-cache"
+        "no-store"
     } else {
         "public, no-cache"
     };
@@ -294,7 +295,8 @@ impl Application {
                 .wrap(
                     middleware::DefaultHeaders::new()
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                        .add((header::X_FRAME_OPTIONS, "DENY")),
+                        .add((header::X_FRAME_OPTIONS, "DENY"))
+                        .add((header::REFERRER_POLICY, "no-referrer")),
                 )
                 .wrap(middleware::Compress::default())
                 .service(health::healthz)

@@ -61,7 +61,8 @@ pub(super) fn event(
             from_state: from,
             to_state: to,
             actor_id: audit.actor_id.clone(),
-            actor_label: audit.actor_label.clone(),
+            // Applications in public notice show their history: agencies, not staff accounts.
+            actor_label: audit.public_label(),
             reason: reason.map(str::to_owned),
             at: crate::clock::now(),
         },

@@ -19,6 +19,8 @@ pub struct AuditCtx {
     pub request_id: Option<String>,
     /// Signs a checkpoint when an entry's sequence is a multiple of its interval.
     pub checkpointer: Option<std::sync::Arc<crate::signing::Checkpointer>>,
+    /// The regulator's agency, for what the public sees (`public_label`).
+    pub agency: Option<crate::domain::Agency>,
 }
 
 impl std::fmt::Debug for AuditCtx {
@@ -41,6 +43,20 @@ impl AuditCtx {
             },
             request_id: Some(caller.request_id.clone()),
             checkpointer: caller.checkpointer.clone(),
+            agency: caller.actor.as_ref().and_then(|a| a.agency),
+        }
+    }
+
+    /// Who did it, as a public answer may say: the agency for a regulator, never a staff
+    /// account (the audit trail keeps the account).
+    pub fn public_label(&self) -> String {
+        if let Some(agency) = self.agency {
+            return format!("agency:{agency}");
+        }
+        match self.actor_label.split_once(':') {
+            // An enterprise's or an admin's account is theirs to know, not the public's.
+            Some((role @ ("enterprise" | "admin"), _)) => role.to_owned(),
+            _ => self.actor_label.clone(),
         }
     }
 
@@ -61,6 +77,7 @@ impl AuditCtx {
             actor_label: format!("system:{label}"),
             request_id: None,
             checkpointer: None,
+            agency: None,
         }
     }
 }

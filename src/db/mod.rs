@@ -106,9 +106,10 @@ pub fn connect(target: &DbTarget) -> Result<DbConn, diesel::ConnectionError> {
         BackendKind::Sqlite => {
             let mut conn = diesel::SqliteConnection::establish(&target.driver_url)?;
             // WAL lets readers run beside the one writer; the busy timeout makes a second writer
-            // wait instead of failing; SQLite leaves foreign keys off unless asked.
+            // wait instead of failing; FULL syncs each commit, so an acknowledged write
+            // survives a power loss; SQLite leaves foreign keys off unless asked.
             conn.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                  PRAGMA foreign_keys = ON;",
             )
             .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;

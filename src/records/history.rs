@@ -35,7 +35,8 @@ pub struct StatusChange {
     pub to_status: RecordStatus,
     #[schema(example = "failed the 2026 spot check")]
     pub reason: Option<String>,
-    /// `role:username` of who changed it, or `system:…`.
+    /// Who changed it: `agency:<code>` for a regulator's action (never a staff account), or
+    /// `system:…` for the register's own.
     pub actor: String,
     pub at: chrono::DateTime<chrono::Utc>,
 }
@@ -73,7 +74,8 @@ pub fn log_status(
             to_status: to,
             reason: reason.map(str::to_owned),
             actor_id: ctx.actor_id.clone(),
-            actor_label: ctx.actor_label.clone(),
+            // Histories are public: they name the agency, not the regulator's account.
+            actor_label: ctx.public_label(),
             at,
         })
         .execute(conn)?;

@@ -9,6 +9,7 @@ use super::service::{self, NewUser, UserView};
 use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{check, password, Action, Caller, Target};
 use crate::db::write_tx;
+use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, Json};
 use crate::pagination::PageRequest;
@@ -211,6 +212,7 @@ pub async fn update_user(
         None => None,
     };
     let ctx = AuditCtx::of(&caller);
+    let acting = caller.actor.as_ref().map(|a| a.user_id.clone());
     let id = id.into_inner();
     let row = state
         .db(move |conn| {
@@ -218,6 +220,21 @@ pub async fn update_user(
                 let before = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 check_if_match(expected, before.version)?;
                 let disabled = body.disabled.unwrap_or(before.disabled);
+                if disabled && !before.disabled {
+                    // Someone must always be able to manage accounts.
+                    if acting.as_deref() == Some(id.as_str()) {
+                        return Err(ApiError::conflict(
+                            "cannot_disable_self",
+                            "an admin cannot disable their own account",
+                        ));
+                    }
+                    if before.role == Role::Admin && repo::active_admins_except(conn, &id)? == 0 {
+                        return Err(ApiError::conflict(
+                            "last_admin",
+                            "the last active admin cannot be disabled",
+                        ));
+                    }
+                }
                 let hash = new_hash
                     .clone()
                     .unwrap_or_else(|| before.password_hash.clone());
@@ -227,8 +244,9 @@ pub async fn update_user(
                         "the user changed meanwhile; reload and retry",
                     ));
                 }
-                if disabled {
-                    // Sessions end with the account; access tokens fail at the next request.
+                if disabled || new_hash.is_some() {
+                    // Sessions end with the account, and with a password reset; access tokens
+                    // of a disabled account fail at the next request.
                     crate::auth::refresh::revoke_all_for_user(conn, &id)?;
                 }
                 let after = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;

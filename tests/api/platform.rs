@@ -330,3 +330,33 @@ fn reference_seeds_are_idempotent_and_demo_data_loads_on_every_backend() {
         assert!(registry::audit::verify_chain(&mut conn).unwrap().intact);
     }
 }
+
+#[actix_web::test]
+async fn production_never_loads_the_demo_logins() {
+    let key = crate::common::signing_key_path();
+    for args in [["seed", "--demo"], ["serve", "--demo"]] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
+            .args(args)
+            .env("REGISTRY_ENV", "production")
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("p.db").display()),
+            )
+            .env(
+                "JWT_SECRET",
+                "0123456789abcdef0123456789abcdef-production-secret",
+            )
+            .env("REGISTRY_SIGNING_KEY", key)
+            .env("REGISTRY_BIND", "127.0.0.1:0")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} must refuse");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("refusing to load demo data"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!dir.path().join("p.db").exists() || args[0] == "serve");
+    }
+}

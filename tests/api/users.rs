@@ -120,3 +120,50 @@ async fn reference_lists_are_public() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn an_admin_cannot_disable_themselves_and_a_reset_ends_the_users_sessions() {
+    each_backend(|app: TestApp| async move {
+        let admin = app.token("admin").await;
+        let me = app.get("/api/v1/auth/me", Some(&admin)).await.body;
+        let r = app
+            .patch(
+                &format!("/api/v1/users/{}", me["id"].as_str().unwrap()),
+                Some(&admin),
+                &json!({"disabled": true}),
+            )
+            .await;
+        r.assert(409);
+        assert_eq!(r.code(), "cannot_disable_self");
+        // A password reset by an admin ends the user's sessions.
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_a", "password": crate::common::PASSWORD}),
+            )
+            .await;
+        let ent_a = app
+            .get(
+                "/api/v1/auth/me",
+                Some(login.body["access_token"].as_str().unwrap()),
+            )
+            .await
+            .body;
+        app.patch(
+            &format!("/api/v1/users/{}", ent_a["id"].as_str().unwrap()),
+            Some(&admin),
+            &json!({"password": "a brand new passphrase"}),
+        )
+        .await
+        .assert(200);
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": login.body["refresh_token"]}),
+        )
+        .await
+        .assert(401);
+    })
+    .await;
+}

@@ -1532,3 +1532,41 @@ async fn two_regulators_suspending_at_once_one_wins() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn public_histories_name_the_agency_never_a_staff_account() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "公开历史").await;
+        let cert = crate::public_api::certify(&app, &a, &product, "green_food", "PUB-0001").await;
+        app.post(
+            &format!("/api/v1/certifications/{cert}/suspend"),
+            Some(&app.token("agri").await),
+            &json!({"reason": "抽检"}),
+        )
+        .await
+        .assert(200);
+        let record = app
+            .get(&format!("/api/v1/certifications/{cert}"), None)
+            .await;
+        let actors: Vec<&str> = record.body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["actor"].as_str().unwrap())
+            .collect();
+        assert_eq!(actors, ["agency:agriculture", "agency:agriculture"]);
+        let application = record.body["application_id"].as_str().unwrap();
+        let app_view = app
+            .get(&format!("/api/v1/applications/{application}"), Some(&a))
+            .await;
+        for event in app_view.body["history"].as_array().unwrap() {
+            let actor = event["actor"].as_str().unwrap();
+            assert!(
+                actor == "enterprise" || actor == "agency:agriculture",
+                "{actor}"
+            );
+        }
+    })
+    .await;
+}
