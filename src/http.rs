@@ -174,7 +174,11 @@ where
 pub fn parse_date(errors: &mut Errors, field: &str, v: Option<&str>) -> Option<NaiveDate> {
     let v = v?.trim();
     match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        Ok(d) => Some(d),
+        Ok(d) if crate::domain::dates::in_range(d) => Some(d),
+        Ok(_) => {
+            errors.push(field, "out_of_range", crate::domain::dates::OUT_OF_RANGE);
+            None
+        }
         Err(_) => {
             errors.push(field, "invalid_date", "a date as YYYY-MM-DD");
             None

@@ -3,7 +3,7 @@
 
 use super::machine::{self, Step};
 use super::repo::{self, ApplicationRow, ObjectionRow};
-use super::workflow::{commit, target, Ctx};
+use super::workflow::{commit, event, target, Ctx};
 use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{authorize, Action};
 use crate::db::DbConn;
@@ -48,6 +48,15 @@ pub fn object(
         resolved_at: None,
     };
     repo::insert_objection(conn, &row)?;
+    // The application's history shows it (not who objected).
+    event(
+        conn,
+        audit_ctx,
+        &app.id,
+        Some(app.state),
+        app.state,
+        Some(&format!("objection {} filed", row.id)),
+    )?;
     audit::record(
         conn,
         audit_ctx,
@@ -109,6 +118,14 @@ pub fn resolve(
         },
     )?;
     let Some(t) = machine::transition(app.state, Step::UpholdObjection).filter(|_| upheld) else {
+        event(
+            conn,
+            ctx.audit,
+            id,
+            Some(app.state),
+            app.state,
+            Some(&format!("objection {objection_id} dismissed: {reason}")),
+        )?;
         return Ok(app);
     };
     let now = crate::clock::now();

@@ -357,7 +357,7 @@ pub async fn decide_application(
 #[schema(example = json!({"name": "王某", "contact": "0977-0000000", "text": "该企业产地不在保护范围内"}))]
 pub struct ObjectionRequest {
     pub name: String,
-    /// Phone or e-mail; shown only to the applicant and regulators.
+    /// Phone or e-mail; shown only to the deciding agency, like the name.
     pub contact: String,
     pub text: String,
 }
@@ -384,7 +384,12 @@ pub async fn file_objection(
     let b = body.0;
     let mut errors = Errors::new();
     let name = domain::text(&mut errors, "name", &b.name, 100);
-    let contact = domain::text(&mut errors, "contact", &b.contact, 200);
+    // A way to reach the objector: a phone number or an e-mail address.
+    let contact = if b.contact.contains('@') {
+        domain::email(&mut errors, "contact", &b.contact)
+    } else {
+        domain::phone(&mut errors, "contact", &b.contact)
+    };
     let text = domain::text(&mut errors, "text", &b.text, 5000);
     errors.finish()?;
     let (Some(name), Some(contact), Some(text)) = (name, contact, text) else {
@@ -401,7 +406,7 @@ pub async fn file_objection(
         .await?;
     Ok(HttpResponse::Created().json(ObjectionView {
         id: row.id,
-        name: row.name,
+        name: None,
         contact: None,
         text: row.text,
         status: row.status,

@@ -55,8 +55,10 @@ pub struct EventView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ObjectionView {
     pub id: String,
-    pub name: String,
-    /// Private: the applicant and regulators only.
+    /// Who objected: shown only to the deciding agency (the applicant sees the text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone or e-mail: the deciding agency only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
     pub text: String,
@@ -117,6 +119,8 @@ pub fn detail(
     row: &ApplicationRow,
 ) -> ApiResult<ApplicationDetail> {
     let private = private(actor, row);
+    // Objectors are protected: only the agency that decides sees who they are.
+    let decider = policy::allows(actor, Action::Decide, super::workflow::target(row));
     let history = repo::events(conn, &row.id)?
         .iter()
         .map(|e: &EventRow| EventView {
@@ -131,8 +135,8 @@ pub fn detail(
         .iter()
         .map(|o: &ObjectionRow| ObjectionView {
             id: o.id.clone(),
-            name: o.name.clone(),
-            contact: private.then(|| o.contact.clone()),
+            name: decider.then(|| o.name.clone()),
+            contact: decider.then(|| o.contact.clone()),
             text: o.text.clone(),
             status: o.status,
             resolution_reason: o.resolution_reason.clone(),

@@ -1,5 +1,6 @@
 //! Validated value types and rules with no I/O. A value of these types is valid by construction.
 
+pub mod dates;
 pub mod enums;
 pub mod gtin;
 pub mod record_number;

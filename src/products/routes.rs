@@ -274,6 +274,7 @@ pub struct UpdateProductRequest {
     pub suitable_for: Option<String>,
     pub unsuitable_for: Option<String>,
     pub is_new_product: Option<bool>,
+    #[serde(default, deserialize_with = "crate::domain::dates::optional")]
     pub launched_on: Option<NaiveDate>,
     /// `active` or `discontinued`.
     pub status: Option<String>,

@@ -98,6 +98,7 @@ pub struct CreateProductRequest {
     /// Registered as a new product under the plan (增品种); needs `launched_on`.
     #[serde(default)]
     pub is_new_product: bool,
+    #[serde(default, deserialize_with = "crate::domain::dates::optional")]
     pub launched_on: Option<NaiveDate>,
 }
 

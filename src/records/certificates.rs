@@ -350,7 +350,9 @@ impl Record for CertRow {
 pub struct CertDetails {
     pub certificate_number: String,
     pub certification_body_id: String,
+    #[serde(deserialize_with = "crate::domain::dates::required")]
     pub issued_on: NaiveDate,
+    #[serde(deserialize_with = "crate::domain::dates::required")]
     pub expires_on: NaiveDate,
     pub scope: String,
 }

@@ -106,6 +106,7 @@ pub struct CreateStandardRequest {
     pub level: Option<String>,
     /// `current` (default), `superseded` or `withdrawn`.
     pub status: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::dates::optional")]
     pub effective_on: Option<NaiveDate>,
 }
 
@@ -204,6 +205,7 @@ pub struct UpdateStandardRequest {
     pub replaced_by: Option<String>,
     pub title: Option<String>,
     pub title_en: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::dates::optional")]
     pub effective_on: Option<NaiveDate>,
 }
 

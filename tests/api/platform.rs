@@ -360,3 +360,37 @@ async fn production_never_loads_the_demo_logins() {
         assert!(!dir.path().join("p.db").exists() || args[0] == "serve");
     }
 }
+
+#[actix_web::test]
+async fn dates_outside_the_years_0001_to_9999_are_422_naming_the_field() {
+    each_backend(|app: TestApp| async move {
+        for (path, field) in [
+            ("/api/v1/products?launched_from=-9999-01-01", "launched_from"),
+            ("/api/v1/products?launched_to=0000-12-31", "launched_to"),
+            ("/api/v1/certifications?valid_on=-0001-06-01", "valid_on"),
+            ("/api/v1/verify/LB-18-0000000001?at=-9999-01-01", "at"),
+        ] {
+            let r = app.get(path, None).await;
+            r.assert(422);
+            assert_eq!(r.fields(), vec![field], "{path}");
+        }
+        let a = app.token("ent_a").await;
+        let mut body = app.product_body("远古产品", None);
+        body["is_new_product"] = json!(true);
+        body["launched_on"] = json!("-9999-01-01");
+        let r = app.post("/api/v1/products", Some(&a), &body).await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["launched_on"]);
+        let admin = app.token("admin").await;
+        let r = app
+            .post(
+                "/api/v1/standards",
+                Some(&admin),
+                &json!({"code": "T/QHXH 900-2024", "title": "远古", "effective_on": "+10000-01-01"}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["effective_on"]);
+    })
+    .await;
+}

@@ -545,7 +545,7 @@ async fn objections_during_the_notice_block_the_grant_and_an_upheld_one_rejects(
         app.post(
             &path(&draft, "objections"),
             None,
-            &json!({"name": "x", "contact": "y", "text": "z"}),
+            &json!({"name": "x", "contact": "0971-1234567", "text": "z"}),
         )
         .await
         .assert(404);
@@ -593,6 +593,30 @@ async fn objections_during_the_notice_block_the_grant_and_an_upheld_one_rejects(
         assert_eq!(detail.body["objections"][0]["status"], "open");
         assert!(detail.body["objections"][0].get("contact").is_none());
         let oid = o.body["id"].as_str().unwrap();
+        // Who objected is for the deciding agency only; the applicant sees what was said.
+        let app_path = format!("/api/v1/applications/{}", draft["id"].as_str().unwrap());
+        let applicant = app.get(&app_path, Some(&a)).await.body;
+        assert_eq!(applicant["objections"][0]["text"], "产地存疑");
+        assert!(applicant["objections"][0].get("name").is_none());
+        assert!(applicant["objections"][0].get("contact").is_none());
+        let decider = app.get(&app_path, Some(&market)).await.body;
+        assert_eq!(decider["objections"][0]["name"], "王某");
+        assert_eq!(decider["objections"][0]["contact"], "0977-1234567");
+        // It is in the application's history; a contact must be a phone or an e-mail address.
+        assert!(applicant["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["reason"] == json!(format!("objection {oid} filed"))));
+        let bad = app
+            .post(
+                &path(&draft, "objections"),
+                None,
+                &json!({"name": "赵某", "contact": "somewhere", "text": "x"}),
+            )
+            .await;
+        bad.assert(422);
+        assert_eq!(bad.fields(), vec!["contact"]);
         let resolve = format!("{}/{oid}/resolve", path(&draft, "objections"));
         app.post(
             &resolve,
