@@ -68,6 +68,8 @@ pub enum ConfigError {
     MissingInProduction(&'static str),
     #[error("JWT_SECRET must be at least 32 bytes (it has {0})")]
     ShortSecret(usize),
+    #[error("JWT_SECRET has only {0} distinct characters; production needs at least {MIN_DISTINCT_SECRET_CHARS} (generate one with `openssl rand -hex 32`)")]
+    WeakSecret(usize),
     #[error("{name} has an invalid value {value:?}: {reason}")]
     Invalid {
         name: &'static str,
@@ -75,6 +77,10 @@ pub enum ConfigError {
         reason: &'static str,
     },
 }
+
+/// A production secret must have this many distinct characters: it refuses `aaaa…` and
+/// short words repeated to length, while any hex or base64 output of a real generator passes.
+pub const MIN_DISTINCT_SECRET_CHARS: usize = 12;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/registry.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -111,6 +117,16 @@ impl Settings {
                 (SecretString::from(hex::encode(bytes)), true)
             }
         };
+        if environment == Environment::Production {
+            let distinct = jwt_secret
+                .expose_secret()
+                .chars()
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            if distinct < MIN_DISTINCT_SECRET_CHARS {
+                return Err(ConfigError::WeakSecret(distinct));
+            }
+        }
         if environment == Environment::Production && get("DATABASE_URL").is_none() {
             return Err(ConfigError::MissingInProduction("DATABASE_URL"));
         }
@@ -250,6 +266,29 @@ mod tests {
             err,
             ConfigError::MissingInProduction("REGISTRY_SIGNING_KEY")
         ));
+    }
+
+    #[test]
+    fn production_refuses_a_low_entropy_secret() {
+        let prod = |secret: &str| {
+            settings(&[
+                ("REGISTRY_ENV", "production"),
+                ("DATABASE_URL", "postgres://x/y"),
+                ("REGISTRY_SIGNING_KEY", "/etc/registry/key.pem"),
+                ("JWT_SECRET", secret),
+            ])
+        };
+        assert!(matches!(
+            prod(&"a".repeat(32)),
+            Err(ConfigError::WeakSecret(1))
+        ));
+        assert!(matches!(
+            prod(&"changeme".repeat(4)),
+            Err(ConfigError::WeakSecret(7))
+        ));
+        assert!(prod("0123456789abcdef0123456789abcdef-long-enough").is_ok());
+        // Development keeps working with whatever a developer typed.
+        assert!(settings(&[("JWT_SECRET", &"a".repeat(32))]).is_ok());
     }
 
     #[test]

@@ -230,6 +230,10 @@ impl ResponseError for ApiError {
         if let Self::TooManyRequests { retry_after_secs } = self {
             resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        // A pool that timed out usually frees up within seconds; say when to come back.
+        if let Self::Unavailable(_) = self {
+            resp.insert_header((header::RETRY_AFTER, "5"));
+        }
         resp.body(serde_json::to_string(&self.to_problem()).unwrap_or_default())
     }
 }
@@ -312,4 +316,25 @@ impl Errors {
 /// A validation error with a stable code (implemented by every domain parse error).
 pub trait HasCode {
     fn code(&self) -> &'static str;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_says_when_to_come_back() {
+        let resp = ApiError::Unavailable("pool timed out".into()).error_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            resp.headers().get(header::RETRY_AFTER).unwrap(),
+            &header::HeaderValue::from_static("5")
+        );
+    }
+
+    #[test]
+    fn only_throttling_and_unavailability_carry_retry_after() {
+        let resp = ApiError::InvalidApiKey.error_response();
+        assert!(resp.headers().get(header::RETRY_AFTER).is_none());
+    }
 }

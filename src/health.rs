@@ -33,17 +33,21 @@ pub struct Readiness {
     get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = Readiness),
-        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database did not answer within one second", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before asking again"))),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state
-        .db(|conn| {
-            conn.batch_execute("SELECT 1")
-                .map_err(|e| ApiError::Unavailable(e.to_string()))
-        })
+    // A load balancer asks often and wants a quick answer: a database that takes longer
+    // than a second is as good as down for routing purposes.
+    let ping = state.db(|conn| {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
+    });
+    actix_web::rt::time::timeout(std::time::Duration::from_secs(1), ping)
         .await
+        .map_err(|_| ApiError::Unavailable("no answer within 1 s".to_owned()))?
         .map_err(|e| match e {
             ApiError::Internal(m) => ApiError::Unavailable(m),
             other => other,

@@ -152,9 +152,18 @@ pub async fn rate_limit(
             }
         };
         let Some(client) = client else {
-            return Ok(req
-                .into_response(ApiError::InvalidApiKey.error_response())
-                .map_into_boxed_body());
+            // Guessing keys must not be a way around the public quota: a wrong key is
+            // counted against the caller's address like an anonymous request.
+            let verdict = check(&limits.public, &ip, limits.public_per_min);
+            let mut resp = match verdict.retry_after {
+                Some(secs) => ApiError::TooManyRequests {
+                    retry_after_secs: secs,
+                }
+                .error_response(),
+                None => ApiError::InvalidApiKey.error_response(),
+            };
+            set_headers(resp.headers_mut(), &verdict);
+            return Ok(req.into_response(resp).map_into_boxed_body());
         };
         verdicts.push(check(&limits.keys, &client, limits.key_per_min));
     } else {
