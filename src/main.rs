@@ -52,6 +52,9 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Ask the running server's /readyz (at REGISTRY_BIND) and exit 0 when it is ready: a
+    /// container health check that needs no curl in the image.
+    Healthcheck,
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -112,6 +115,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info,actix_server=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in a file or a log collector.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match run(cli.command.unwrap_or(Command::Serve { demo: false })) {
@@ -139,10 +144,13 @@ fn run(command: Command) -> AnyResult<ExitCode> {
         println!("wrote {} (key id {})", out.display(), key.kid());
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Healthcheck = command {
+        return Ok(healthcheck());
+    }
     let settings = Settings::from_env()?;
     registry::clock::set_timezone(settings.timezone);
     match command {
-        Command::Openapi | Command::Keys { .. } => unreachable!(),
+        Command::Openapi | Command::Keys { .. } | Command::Healthcheck => unreachable!(),
         Command::Migrate => {
             let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
             let n = registry::db::run_migrations(&mut *pool.get()?)?;
@@ -296,6 +304,47 @@ fn load_demo(conn: &mut DbConn) -> AnyResult<()> {
     Ok(())
 }
 
+fn healthcheck() -> ExitCode {
+    use std::io::{Read, Write};
+    let bind = std::env::var("REGISTRY_BIND")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| registry::config::DEFAULT_BIND.to_owned());
+    // A server listening on every interface is reached through loopback.
+    let target = bind.replacen("0.0.0.0:", "127.0.0.1:", 1);
+    let ask = || -> std::io::Result<String> {
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(&target)?
+            .next()
+            .ok_or_else(|| std::io::Error::other("no address"))?;
+        let timeout = std::time::Duration::from_secs(3);
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        write!(
+            stream,
+            "GET /readyz HTTP/1.0\r\nHost: {target}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
+    };
+    match ask() {
+        Ok(answer) if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") => {
+            ExitCode::SUCCESS
+        }
+        Ok(answer) => {
+            eprintln!(
+                "not ready: {}",
+                answer.lines().next().unwrap_or("empty answer")
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("not ready: {target}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn serve(settings: Settings, demo: bool) -> AnyResult<()> {
     if settings.generated_jwt_secret {
         tracing::warn!("JWT_SECRET is not set: generated one for this process; tokens will not survive a restart");
@@ -303,12 +352,15 @@ fn serve(settings: Settings, demo: bool) -> AnyResult<()> {
     if settings.environment == Environment::Production && demo {
         return Err("refusing to load demo data with REGISTRY_ENV=production".into());
     }
+    // Bind before migrating or seeding: a taken port is reported at once, naming the address,
+    // rather than after minutes of work and as a bare "Address already in use".
+    let listener = TcpListener::bind(&settings.bind)
+        .map_err(|e| format!("cannot listen on {} (REGISTRY_BIND): {e}", settings.bind))?;
+    let addr = listener.local_addr()?;
     let (pool, backend) = prepare_database(&settings)?;
     if demo {
         load_demo(&mut *pool.get()?)?;
     }
-    let listener = TcpListener::bind(&settings.bind)?;
-    let addr = listener.local_addr()?;
     let keyring = keyring(&settings)?;
     let state = AppState::new(pool, backend, settings, keyring);
     println!("serving on http://{addr}  (API docs: http://{addr}/docs/)");

@@ -362,6 +362,59 @@ async fn production_never_loads_the_demo_logins() {
 }
 
 #[actix_web::test]
+async fn a_taken_port_is_reported_at_once_with_its_address_and_nothing_is_written() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
+        .args(["serve"])
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("REGISTRY_BIND", &bind)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {bind}")),
+        "{stderr}"
+    );
+    // Logs that go to a file or a pipe carry no terminal colour codes.
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    // The port is checked before any migration or seeding.
+    assert!(!db.exists());
+}
+
+#[actix_web::test]
+async fn the_healthcheck_command_reports_whether_the_server_is_ready() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let check = |bind: String| async move {
+        actix_web::rt::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
+                .arg("healthcheck")
+                .env("REGISTRY_BIND", bind)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert!(check(addr).await.status.success());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let out = check(bind.clone()).await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&bind),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[actix_web::test]
 async fn dates_outside_the_years_0001_to_9999_are_422_naming_the_field() {
     each_backend(|app: TestApp| async move {
         for (path, field) in [
