@@ -60,6 +60,10 @@ pub struct Settings {
     pub checkpoint_every: u64,
     /// `REGISTRY_TIMEZONE`: an IANA zone (default `Asia/Shanghai`) deciding the local date.
     pub timezone: chrono_tz::Tz,
+    /// `REGISTRY_HSTS`: `true` when the registry is only ever reached over HTTPS (behind a TLS
+    /// proxy); answers then carry `Strict-Transport-Security`. Off by default, since a browser
+    /// that saw it would refuse a plain-HTTP development server for a year.
+    pub hsts: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +195,17 @@ impl Settings {
                     reason: "an IANA time zone, e.g. Asia/Shanghai",
                 })?,
             },
+            hsts: match get("REGISTRY_HSTS").as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(v) => {
+                    return Err(ConfigError::Invalid {
+                        name: "REGISTRY_HSTS",
+                        value: v.to_owned(),
+                        reason: "true or false",
+                    })
+                }
+            },
         })
     }
 
@@ -289,6 +304,19 @@ mod tests {
         assert!(prod("0123456789abcdef0123456789abcdef-long-enough").is_ok());
         // Development keeps working with whatever a developer typed.
         assert!(settings(&[("JWT_SECRET", &"a".repeat(32))]).is_ok());
+    }
+
+    #[test]
+    fn hsts_is_true_or_false() {
+        assert!(!settings(&[]).unwrap().hsts);
+        assert!(settings(&[("REGISTRY_HSTS", "true")]).unwrap().hsts);
+        assert!(matches!(
+            settings(&[("REGISTRY_HSTS", "yes")]),
+            Err(ConfigError::Invalid {
+                name: "REGISTRY_HSTS",
+                ..
+            })
+        ));
     }
 
     #[test]

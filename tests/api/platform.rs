@@ -415,6 +415,28 @@ async fn the_healthcheck_command_reports_whether_the_server_is_ready() {
 }
 
 #[actix_web::test]
+async fn every_answer_has_a_content_security_policy_and_hsts_only_when_configured() {
+    for backend in crate::common::backends() {
+        let plain = TestApp::spawn(backend).await;
+        for path in ["/docs/", "/api/v1/sectors", "/api/v1/nope"] {
+            let r = plain.get(path, None).await;
+            let csp = r.header("content-security-policy").unwrap_or_default();
+            assert!(
+                csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+                "{path}: {csp}"
+            );
+            assert_eq!(r.header("strict-transport-security"), None, "{path}");
+        }
+        let https = TestApp::spawn_with(backend, &[("REGISTRY_HSTS", "true")]).await;
+        let r = https.get("/api/v1/sectors", None).await;
+        assert_eq!(
+            r.header("strict-transport-security").as_deref(),
+            Some("max-age=31536000")
+        );
+    }
+}
+
+#[actix_web::test]
 async fn dates_outside_the_years_0001_to_9999_are_422_naming_the_field() {
     each_backend(|app: TestApp| async move {
         for (path, field) in [
