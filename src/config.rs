@@ -49,6 +49,10 @@ pub struct Settings {
     pub verify_cache_size: usize,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
+    /// `JWT_SECRET_PREVIOUS`: the secret before a rotation, accepted for verifying access tokens
+    /// (never for signing) so rotating does not sign everyone out. Drop it after one access-token
+    /// lifetime.
+    pub jwt_secret_previous: Option<SecretString>,
     /// `REGISTRY_SIGNING_KEY`: the Ed25519 key file (PKCS#8 PEM, `registry keys generate`) that
     /// signs audit checkpoints and verification answers. Kept outside the database; required in
     /// production. In development a missing key is generated at `./data/signing-key.pem`.
@@ -131,6 +135,11 @@ impl Settings {
                 return Err(ConfigError::WeakSecret(distinct));
             }
         }
+        let jwt_secret_previous = match get("JWT_SECRET_PREVIOUS") {
+            Some(s) if s.len() >= 32 => Some(SecretString::from(s)),
+            Some(s) => return Err(ConfigError::ShortSecret(s.len())),
+            None => None,
+        };
         if environment == Environment::Production && get("DATABASE_URL").is_none() {
             return Err(ConfigError::MissingInProduction("DATABASE_URL"));
         }
@@ -176,6 +185,7 @@ impl Settings {
                 .clamp(1, u32::MAX as u64) as u32,
             verify_cache_size: number(&get, "REGISTRY_VERIFY_CACHE_SIZE", 100_000)? as usize,
             generated_jwt_secret,
+            jwt_secret_previous,
             signing_key,
             previous_signing_keys: get("REGISTRY_SIGNING_KEYS_PREVIOUS")
                 .map(|v| {

@@ -3,6 +3,7 @@
 use base64::Engine;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -25,6 +26,8 @@ pub struct Claims {
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The secret before a rotation: tokens it signed stay valid until they expire.
+    previous: Option<DecodingKey>,
     validation: Validation,
     pub access_ttl_secs: i64,
 }
@@ -41,6 +44,10 @@ impl Keys {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            previous: settings
+                .jwt_secret_previous
+                .as_ref()
+                .map(|p| DecodingKey::from_secret(p.expose_secret().as_bytes())),
             validation,
             access_ttl_secs: settings.access_token_ttl.as_secs() as i64,
         }
@@ -64,7 +71,14 @@ impl Keys {
 
     /// Checks signature, algorithm, issuer, audience, expiry and type; returns the claims.
     pub fn verify_access(&self, token: &str) -> Option<Claims> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        let data = decode::<Claims>(token, &self.decoding, &self.validation)
+            .or_else(|e| match (&self.previous, e.kind()) {
+                (Some(previous), jsonwebtoken::errors::ErrorKind::InvalidSignature) => {
+                    decode::<Claims>(token, previous, &self.validation)
+                }
+                _ => Err(e),
+            })
+            .ok()?;
         (data.claims.typ == "access").then_some(data.claims)
     }
 }
@@ -88,6 +102,33 @@ mod tests {
         let settings =
             Settings::from_lookup(|k| (k == "JWT_SECRET").then(|| "x".repeat(40))).unwrap();
         Keys::new(&settings)
+    }
+
+    #[test]
+    fn the_previous_secret_verifies_but_never_signs() {
+        let old_secret = "o".repeat(40);
+        let lookup = |previous: bool| {
+            let old_secret = old_secret.clone();
+            Settings::from_lookup(move |k| match k {
+                "JWT_SECRET" => Some("n".repeat(40)),
+                "JWT_SECRET_PREVIOUS" if previous => Some(old_secret.clone()),
+                _ => None,
+            })
+            .unwrap()
+        };
+        let before = Keys::new(
+            &Settings::from_lookup(|k| (k == "JWT_SECRET").then(|| "o".repeat(40))).unwrap(),
+        );
+        let issued_before = before.issue_access("user-1", "admin");
+        let rotated = Keys::new(&lookup(true));
+        assert_eq!(rotated.verify_access(&issued_before).unwrap().sub, "user-1");
+        // New tokens are signed with the new secret only.
+        let issued_after = rotated.issue_access("user-2", "admin");
+        assert!(before.verify_access(&issued_after).is_none());
+        // Once JWT_SECRET_PREVIOUS is dropped, the old tokens are refused.
+        assert!(Keys::new(&lookup(false))
+            .verify_access(&issued_before)
+            .is_none());
     }
 
     #[test]
