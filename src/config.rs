@@ -47,6 +47,9 @@ pub struct Settings {
     /// Exact with any number of instances: an entry is served only while the audit chain's head
     /// (advanced by every committed write) is where it was when the entry was loaded.
     pub verify_cache_size: usize,
+    /// `REGISTRY_SESSION_MAX_DAYS`: a session (a refresh-token family) ends this many days after
+    /// sign-in however often it is refreshed.
+    pub session_max_age: Duration,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
     /// `JWT_SECRET_PREVIOUS`: the secret before a rotation, accepted for verifying access tokens
@@ -168,6 +171,9 @@ impl Settings {
             access_token_ttl: Duration::from_secs(ttl),
             refresh_token_ttl: Duration::from_secs(
                 number(&get, "REGISTRY_REFRESH_TOKEN_TTL_DAYS", 30)? * 86_400,
+            ),
+            session_max_age: Duration::from_secs(
+                number(&get, "REGISTRY_SESSION_MAX_DAYS", 30)?.max(1) * 86_400,
             ),
             db_pool_size: number(&get, "REGISTRY_DB_POOL_SIZE", 10)? as u32,
             workers: number(&get, "REGISTRY_WORKERS", cores as u64)? as usize,

@@ -30,6 +30,7 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
         sessions::routes::refresh,
         sessions::routes::logout,
         sessions::routes::me,
+        sessions::routes::change_password,
         enterprises::registration::register,
         users::routes::create_user,
         users::routes::list_users,

@@ -52,6 +52,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(sessions::routes::refresh)
         .service(sessions::routes::logout)
         .service(sessions::routes::me)
+        .service(sessions::routes::change_password)
         .service(enterprises::registration::register)
         .service(users::routes::create_user)
         .service(users::routes::list_users)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::policy::Actor;
 use super::token::Keys;
-use crate::db::schema::users;
+use crate::db::schema::{refresh_tokens, users};
 use crate::db::{DbConn, DbPool};
 use crate::error::{ApiError, ApiResult};
 use crate::signing::Checkpointer;
@@ -33,12 +33,21 @@ impl Caller {
     }
 }
 
-/// The signed-in user behind a token, unless disabled: read on every request, so disabling a
-/// user or changing their role takes effect at once.
-fn load_actor(conn: &mut DbConn, user_id: &str) -> diesel::QueryResult<Option<Actor>> {
+/// The signed-in user behind a token, unless disabled or the token's session was ended: read
+/// on every request, so disabling a user, changing their role, signing out or changing a
+/// password takes effect at once, on every instance.
+fn load_actor(
+    conn: &mut DbConn,
+    user_id: &str,
+    session_id: &str,
+) -> diesel::QueryResult<Option<Actor>> {
+    let session_ended = refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(session_id.to_owned()))
+        .filter(refresh_tokens::revoked_at.is_not_null());
     users::table
         .find(user_id)
         .filter(users::disabled.eq(false))
+        .filter(diesel::dsl::not(diesel::dsl::exists(session_ended)))
         .select((
             users::id,
             users::username,
@@ -101,7 +110,7 @@ impl FromRequest for Caller {
             let claims = keys.verify_access(&token).ok_or(ApiError::InvalidToken)?;
             let actor = web::block(move || -> ApiResult<Option<Actor>> {
                 let mut conn = pool.get()?;
-                Ok(load_actor(&mut conn, &claims.sub)?)
+                Ok(load_actor(&mut conn, &claims.sub, &claims.sid)?)
             })
             .await??
             .ok_or(ApiError::InvalidToken)?;

@@ -66,3 +66,11 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usiz
     .set(refresh_tokens::revoked_at.eq(crate::clock::now()))
     .execute(conn)
 }
+
+/// When the session (family) began: its first token. Rotation never moves this.
+pub fn family_started(conn: &mut DbConn, family_id: &str) -> QueryResult<Option<NaiveDateTime>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .select(diesel::dsl::min(refresh_tokens::created_at))
+        .first(conn)
+}

@@ -21,6 +21,9 @@ pub struct Claims {
     /// other token we might sign later from passing as an access token.
     pub typ: String,
     pub role: String,
+    /// The session (refresh-token family) the token belongs to: ending the session refuses
+    /// its access tokens at once, not only when they expire.
+    pub sid: String,
 }
 
 pub struct Keys {
@@ -53,7 +56,7 @@ impl Keys {
         }
     }
 
-    pub fn issue_access(&self, user_id: &str, role: &str) -> String {
+    pub fn issue_access(&self, user_id: &str, role: &str, session_id: &str) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_owned(),
@@ -64,6 +67,7 @@ impl Keys {
             jti: uuid::Uuid::now_v7().to_string(),
             typ: "access".to_owned(),
             role: role.to_owned(),
+            sid: session_id.to_owned(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 encoding cannot fail")
@@ -119,11 +123,11 @@ mod tests {
         let before = Keys::new(
             &Settings::from_lookup(|k| (k == "JWT_SECRET").then(|| "o".repeat(40))).unwrap(),
         );
-        let issued_before = before.issue_access("user-1", "admin");
+        let issued_before = before.issue_access("user-1", "admin", "s-1");
         let rotated = Keys::new(&lookup(true));
         assert_eq!(rotated.verify_access(&issued_before).unwrap().sub, "user-1");
         // New tokens are signed with the new secret only.
-        let issued_after = rotated.issue_access("user-2", "admin");
+        let issued_after = rotated.issue_access("user-2", "admin", "s-2");
         assert!(before.verify_access(&issued_after).is_none());
         // Once JWT_SECRET_PREVIOUS is dropped, the old tokens are refused.
         assert!(Keys::new(&lookup(false))
@@ -134,7 +138,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_carry_the_subject() {
         let k = keys();
-        let t = k.issue_access("user-1", "admin");
+        let t = k.issue_access("user-1", "admin", "s-1");
         let c = k.verify_access(&t).unwrap();
         assert_eq!((c.sub.as_str(), c.role.as_str()), ("user-1", "admin"));
         assert!(c.exp - c.iat <= 900);
@@ -145,7 +149,7 @@ mod tests {
         let k = keys();
         let now = chrono::Utc::now().timestamp();
         // Signed with the right key but HS512: the algorithm is pinned.
-        let claims = serde_json::json!({"sub": "u", "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "exp": now + 60, "iat": now, "jti": "j", "typ": "access", "role": "admin"});
+        let claims = serde_json::json!({"sub": "u", "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "exp": now + 60, "iat": now, "jti": "j", "typ": "access", "role": "admin", "sid": "s"});
         let hs512 = encode(
             &Header::new(Algorithm::HS512),
             &claims,
@@ -162,7 +166,7 @@ mod tests {
         .unwrap();
         assert!(k.verify_access(&other).is_none());
         // No exp.
-        let no_exp = serde_json::json!({"sub": "u", "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "iat": now, "jti": "j", "typ": "access", "role": "admin"});
+        let no_exp = serde_json::json!({"sub": "u", "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "iat": now, "jti": "j", "typ": "access", "role": "admin", "sid": "s"});
         let t = encode(
             &Header::new(Algorithm::HS256),
             &no_exp,
@@ -171,7 +175,7 @@ mod tests {
         .unwrap();
         assert!(k.verify_access(&t).is_none());
         // Expired.
-        let old = serde_json::json!({"sub": "u", "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "exp": now - 600, "iat": now - 1500, "jti": "j", "typ": "access", "role": "admin"});
+        let old = serde_json::json!({"sub": "u", "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "exp": now - 600, "iat": now - 1500, "jti": "j", "typ": "access", "role": "admin", "sid": "s"});
         let t = encode(
             &Header::new(Algorithm::HS256),
             &old,

@@ -35,31 +35,53 @@ pub struct TokenResponse {
 }
 
 /// Issues an access token and a refresh token of `family` (a new family at sign-in).
+/// The session a new pair continues: its family and when it began (sign-in).
+struct Session {
+    family_id: String,
+    started: chrono::NaiveDateTime,
+}
+
+impl Session {
+    fn ends(&self, state: &AppState) -> chrono::NaiveDateTime {
+        self.started
+            + chrono::Duration::from_std(state.settings.session_max_age)
+                .unwrap_or(chrono::Duration::days(30))
+    }
+}
+
 fn issue(
     state: &AppState,
     conn: &mut DbConn,
     user: &UserRow,
-    family: Option<String>,
+    session: Option<Session>,
 ) -> ApiResult<TokenResponse> {
     let refresh_token = token::new_refresh_token();
     let now = crate::clock::now();
     let ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl)
         .unwrap_or(chrono::Duration::days(30));
+    let session = session.unwrap_or_else(|| Session {
+        family_id: uuid::Uuid::now_v7().to_string(),
+        started: now,
+    });
+    // Rotation renews the token, never the session: no refresh token outlives its session.
+    let expires_at = (now + ttl).min(session.ends(state));
     tokens::insert_refresh(
         conn,
         &RefreshRow {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: user.id.clone(),
-            family_id: family.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+            family_id: session.family_id.clone(),
             token_hash: token::hash_refresh_token(&refresh_token),
-            expires_at: now + ttl,
+            expires_at,
             used_at: None,
             revoked_at: None,
             created_at: now,
         },
     )?;
     Ok(TokenResponse {
-        access_token: state.keys.issue_access(&user.id, user.role.as_str()),
+        access_token: state
+            .keys
+            .issue_access(&user.id, user.role.as_str(), &session.family_id),
         token_type: "Bearer",
         expires_in: state.keys.access_ttl_secs,
         refresh_token,
@@ -157,7 +179,7 @@ enum RefreshOutcome {
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new pair; the old refresh token is spent", body = TokenResponse),
-        (status = 401, description = "Unknown, expired or already used (reuse revokes the whole family)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, expired or already used (reuse revokes the whole family), or the session is older than REGISTRY_SESSION_MAX_DAYS", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -201,10 +223,16 @@ pub async fn refresh(
                 let Some(user) = user else {
                     return Ok(RefreshOutcome::Refused);
                 };
-                if row.expires_at < crate::clock::now() {
+                let session = Session {
+                    started: tokens::family_started(conn, &row.family_id)?
+                        .unwrap_or(row.created_at),
+                    family_id: row.family_id.clone(),
+                };
+                let now = crate::clock::now();
+                if row.expires_at < now || session.ends(&st) <= now {
                     return Ok(RefreshOutcome::Refused);
                 }
-                let t = issue(&st, conn, &user, Some(row.family_id.clone()))?;
+                let t = issue(&st, conn, &user, Some(session))?;
                 audit::record(conn, &ctx, session_change("auth.refresh", &user))?;
                 Ok(RefreshOutcome::Issued(t))
             })
@@ -295,4 +323,92 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpRes
         .await?
         .ok_or(ApiError::InvalidToken)?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"current_password": "regulator-demo-2026", "new_password": "a much longer passphrase"}))]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change your own password. Every session of the account ends, this one included: its
+/// refresh tokens are revoked and its access tokens are refused from the next request; sign in
+/// again with the new password.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password", tag = "auth",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed; all sessions of the account ended"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`current_password` is wrong, or `new_password` breaks the length rules", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong current passwords (the sign-in throttle)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auth/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let ChangePasswordRequest {
+        current_password,
+        new_password,
+    } = body.0;
+    let mut errors = crate::error::Errors::default();
+    password::check_new(&mut errors, "new_password", &new_password);
+    errors.finish()?;
+    // Guessing the current password here is no way around the sign-in throttle.
+    state
+        .login_throttle
+        .check(&actor.username, &caller.client)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+    let id = actor.user_id.clone();
+    let user = state
+        .db(move |conn| users::find(conn, &id)?.ok_or(ApiError::InvalidToken))
+        .await?;
+    let hash = web::block(move || {
+        password::verify(&user.password_hash, &current_password)
+            .then(|| password::hash(&new_password))
+            .map(|h| (user, h))
+    })
+    .await?;
+    let Some((user, hash)) = hash else {
+        state.login_throttle.failed(&actor.username, &caller.client);
+        return Err(ApiError::Validation(vec![crate::error::FieldError::new(
+            "current_password",
+            "wrong_password",
+            "this is not the account's current password",
+        )]));
+    };
+    state
+        .login_throttle
+        .succeeded(&actor.username, &caller.client);
+    let ctx = AuditCtx::of(&caller);
+    state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                if users::update_guarded(conn, &user.id, user.version, user.disabled, &hash)? == 0 {
+                    return Err(ApiError::conflict(
+                        "concurrent_update",
+                        "the account changed meanwhile; retry",
+                    ));
+                }
+                tokens::revoke_all_for_user(conn, &user.id)?;
+                audit::record(
+                    conn,
+                    &ctx,
+                    Change {
+                        reason: Some("password changed by its owner; all sessions ended"),
+                        ..session_change("user.password_change", &user)
+                    },
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -225,6 +225,10 @@ async fn logout_ends_the_session() {
         )
         .await
         .assert(401);
+        // The session's access token is refused at once, not when it expires.
+        let r = app.get("/api/v1/auth/me", Some(access)).await;
+        r.assert(401);
+        assert_eq!(r.code(), "invalid_token");
         app.post("/api/v1/auth/logout", None, &json!({}))
             .await
             .assert(401);
@@ -371,6 +375,9 @@ async fn a_logout_without_a_refresh_token_ends_every_session() {
             )
             .await
             .assert(401);
+            app.get("/api/v1/auth/me", session["access_token"].as_str())
+                .await
+                .assert(401);
         }
     })
     .await;
@@ -388,7 +395,7 @@ async fn tokens_for_another_issuer_or_audience_are_refused() {
         let key = EncodingKey::from_secret(b"test-secret-test-secret-test-secret-0123");
         let token = |iss: &str, aud: &str| {
             let claims = json!({"sub": sub, "iss": iss, "aud": aud, "exp": now + 300, "iat": now,
-                "jti": "j", "typ": "access", "role": "enterprise"});
+                "jti": "j", "typ": "access", "role": "enterprise", "sid": "s"});
             encode(&Header::default(), &claims, &key).unwrap()
         };
         // The registry's own issuer and audience, signed with its key: accepted …
@@ -458,4 +465,162 @@ async fn sign_in_has_its_own_limit_per_address() {
         // Other endpoints are not held to it.
         app.get("/api/v1/sectors", None).await.assert(200);
     }
+}
+
+#[actix_web::test]
+async fn ending_one_session_leaves_the_others_signed_in() {
+    each_backend(|app: TestApp| async move {
+        let credentials = json!({"username": "ent_a", "password": PASSWORD});
+        let login = || app.post("/api/v1/auth/login", None, &credentials);
+        let (phone, laptop) = (login().await.body, login().await.body);
+        app.post(
+            "/api/v1/auth/logout",
+            phone["access_token"].as_str(),
+            &json!({"refresh_token": phone["refresh_token"]}),
+        )
+        .await
+        .assert(204);
+        app.get("/api/v1/auth/me", phone["access_token"].as_str())
+            .await
+            .assert(401);
+        app.get("/api/v1/auth/me", laptop["access_token"].as_str())
+            .await
+            .assert(200);
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn users_change_their_own_password_and_every_session_ends() {
+    each_backend(|app: TestApp| async move {
+        let credentials = json!({"username": "ent_a", "password": PASSWORD});
+        let login = || app.post("/api/v1/auth/login", None, &credentials);
+        let (one, other) = (login().await.body, login().await.body);
+        let access = one["access_token"].as_str().unwrap().to_owned();
+        let app = &app;
+        let change = |current: &str, new: &str| {
+            let body = json!({"current_password": current, "new_password": new});
+            let access = access.clone();
+            async move {
+                app.post("/api/v1/auth/password", Some(&access), &body)
+                    .await
+            }
+        };
+        let r = change("not the password", "a brand new passphrase").await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["current_password"]);
+        assert_eq!(r.body["errors"][0]["code"], "wrong_password");
+        let r = change(PASSWORD, "short").await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["new_password"]);
+        app.post(
+            "/api/v1/auth/password",
+            None,
+            &json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}),
+        )
+        .await
+        .assert(401);
+        change(PASSWORD, "a brand new passphrase").await.assert(204);
+        // Every session ends: access tokens at once, refresh tokens too.
+        for session in [&one, &other] {
+            app.get("/api/v1/auth/me", session["access_token"].as_str())
+                .await
+                .assert(401);
+            app.post(
+                "/api/v1/auth/refresh",
+                None,
+                &json!({"refresh_token": session["refresh_token"]}),
+            )
+            .await
+            .assert(401);
+        }
+        login().await.assert(401);
+        let again = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_a", "password": "a brand new passphrase"}),
+            )
+            .await;
+        again.assert(200);
+        let me = app
+            .get("/api/v1/auth/me", again.body["access_token"].as_str())
+            .await;
+        // The change is audited against the account, without the password.
+        let admin = app.token("admin").await;
+        let audit = app
+            .get(
+                &format!(
+                    "/api/v1/audit-log?entity_type=user&entity_id={}&limit=100",
+                    me.body["id"].as_str().unwrap()
+                ),
+                Some(&admin),
+            )
+            .await;
+        audit.assert(200);
+        let changes = audit.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "user.password_change")
+            .count();
+        assert_eq!(changes, 1);
+        assert!(!audit.body.to_string().contains("brand new"));
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_session_ends_after_its_maximum_age_however_often_it_is_refreshed() {
+    each_backend(|app: TestApp| async move {
+        use diesel::prelude::*;
+        use registry::db::schema::refresh_tokens as t;
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_a", "password": PASSWORD}),
+            )
+            .await;
+        // Signed in 29 days ago (the default maximum is 30): refreshing still works, but the
+        // new token expires with the session, a day from now, not 30 days from now.
+        let backdate = |days: i64| {
+            diesel::update(t::table)
+                .set(t::created_at.eq(registry::clock::now() - chrono::Duration::days(days)))
+                .execute(&mut app.conn())
+                .unwrap();
+        };
+        backdate(29);
+        let r = app
+            .post(
+                "/api/v1/auth/refresh",
+                None,
+                &json!({"refresh_token": login.body["refresh_token"]}),
+            )
+            .await;
+        r.assert(200);
+        let newest: chrono::NaiveDateTime = t::table
+            .select(t::expires_at)
+            .order(t::created_at.desc())
+            .first(&mut app.conn())
+            .unwrap();
+        assert!(
+            newest <= registry::clock::now() + chrono::Duration::days(1),
+            "{newest}"
+        );
+        // Signed in 31 days ago: refused, though the token itself has not expired.
+        backdate(31);
+        diesel::update(t::table)
+            .set(t::expires_at.eq(registry::clock::now() + chrono::Duration::days(10)))
+            .execute(&mut app.conn())
+            .unwrap();
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": r.body["refresh_token"]}),
+        )
+        .await
+        .assert(401);
+    })
+    .await;
 }
