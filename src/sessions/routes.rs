@@ -123,7 +123,7 @@ pub async fn login(
     let username = username.trim().to_lowercase();
     state
         .login_throttle
-        .check(&username, &caller.client)
+        .begin(&username, &caller.client)
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     let lookup = username.clone();
     // Hashing is slow on purpose: off the async threads, on the blocking pool.
@@ -141,7 +141,6 @@ pub async fn login(
         })
         .await?;
     let Some(user) = user else {
-        state.login_throttle.failed(&username, &caller.client);
         return Err(ApiError::InvalidCredentials);
     };
     state.login_throttle.succeeded(&username, &caller.client);
@@ -364,7 +363,7 @@ pub async fn change_password(
     // Guessing the current password here is no way around the sign-in throttle.
     state
         .login_throttle
-        .check(&actor.username, &caller.client)
+        .begin(&actor.username, &caller.client)
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     let id = actor.user_id.clone();
     let user = state
@@ -377,7 +376,6 @@ pub async fn change_password(
     })
     .await?;
     let Some((user, hash)) = hash else {
-        state.login_throttle.failed(&actor.username, &caller.client);
         return Err(ApiError::Validation(vec![crate::error::FieldError::new(
             "current_password",
             "wrong_password",

@@ -85,6 +85,27 @@ async fn repeated_failures_are_throttled_with_retry_after() {
 }
 
 #[actix_web::test]
+async fn thirty_parallel_wrong_passwords_check_at_most_five() {
+    each_backend(|app: TestApp| async move {
+        let body = json!({"username": "agri", "password": "wrong password"});
+        let answers = futures_util::future::join_all(
+            (0..30).map(|_| app.post("/api/v1/auth/login", None, &body)),
+        )
+        .await;
+        let status = |code: u16| answers.iter().filter(|r| r.status.as_u16() == code).count();
+        // Only the attempts the throttle let through had their password checked (401); the
+        // others were refused before any hashing.
+        assert!(status(401) <= 5, "{} checked", status(401));
+        assert_eq!(status(401) + status(429), 30);
+        for r in answers.iter().filter(|r| r.status.as_u16() == 429) {
+            assert_eq!(r.code(), "too_many_requests");
+            assert!(r.header("retry-after").is_some());
+        }
+    })
+    .await;
+}
+
+#[actix_web::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     each_backend(|app: TestApp| async move {
         let login = app
