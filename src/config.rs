@@ -43,6 +43,9 @@ pub struct Settings {
     pub api_key_rate_per_min: u32,
     /// `REGISTRY_LOGIN_RATE_PER_MIN`: sign-in attempts per minute per client address.
     pub login_rate_per_min: u32,
+    /// `REGISTRY_FILING_RATE_PER_MIN`: self-registrations and objections per minute per client
+    /// address (default 5).
+    pub filing_rate_per_min: u32,
     /// `REGISTRY_VERIFY_CACHE_SIZE`: verification answers kept in memory (0 turns the cache off).
     /// Exact with any number of instances: an entry is served only while the audit chain's head
     /// (advanced by every committed write) is where it was when the entry was loaded.
@@ -188,6 +191,8 @@ impl Settings {
             api_key_rate_per_min: number(&get, "REGISTRY_API_KEY_RATE_PER_MIN", 60_000)?
                 .clamp(1, u32::MAX as u64) as u32,
             login_rate_per_min: number(&get, "REGISTRY_LOGIN_RATE_PER_MIN", 30)?
+                .clamp(1, u32::MAX as u64) as u32,
+            filing_rate_per_min: number(&get, "REGISTRY_FILING_RATE_PER_MIN", 5)?
                 .clamp(1, u32::MAX as u64) as u32,
             verify_cache_size: number(&get, "REGISTRY_VERIFY_CACHE_SIZE", 100_000)? as usize,
             generated_jwt_secret,

@@ -278,6 +278,7 @@ impl Application {
             settings.public_rate_per_min,
             settings.api_key_rate_per_min,
             settings.login_rate_per_min,
+            settings.filing_rate_per_min,
         ));
         let verify_cache = web::Data::new(verify::Cache::new(settings.verify_cache_size));
         // The caller extractor (core) reads the token keys and the pool without knowing AppState.

@@ -37,6 +37,10 @@ pub struct Limits {
     key_per_min: u32,
     login: Keyed<IpAddr>,
     login_per_min: u32,
+    /// Sign-ups and objections: writes anyone may make, each costly (a password hash, a
+    /// regulator's attention), so an address gets few of them.
+    filings: Keyed<IpAddr>,
+    filings_per_min: u32,
     /// key hash → (client id, or None for an unknown key; when looked up).
     key_cache: Mutex<std::collections::HashMap<String, (Option<String>, Instant)>>,
 }
@@ -46,7 +50,12 @@ fn quota(per_min: u32) -> Quota {
 }
 
 impl Limits {
-    pub fn new(public_per_min: u32, key_per_min: u32, login_per_min: u32) -> Self {
+    pub fn new(
+        public_per_min: u32,
+        key_per_min: u32,
+        login_per_min: u32,
+        filings_per_min: u32,
+    ) -> Self {
         Self {
             public: RateLimiter::keyed(quota(public_per_min))
                 .with_middleware::<StateInformationMiddleware>(),
@@ -57,6 +66,9 @@ impl Limits {
             login: RateLimiter::keyed(quota(login_per_min))
                 .with_middleware::<StateInformationMiddleware>(),
             login_per_min,
+            filings: RateLimiter::keyed(quota(filings_per_min))
+                .with_middleware::<StateInformationMiddleware>(),
+            filings_per_min,
             key_cache: Mutex::new(Default::default()),
         }
     }
@@ -169,8 +181,16 @@ pub async fn rate_limit(
     } else {
         verdicts.push(check(&limits.public, &ip, limits.public_per_min));
     }
-    if req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/auth/login" {
-        verdicts.push(check(&limits.login, &ip, limits.login_per_min));
+    if req.method() == actix_web::http::Method::POST {
+        let path = req.path();
+        if path == "/api/v1/auth/login" {
+            verdicts.push(check(&limits.login, &ip, limits.login_per_min));
+        }
+        if path == "/api/v1/auth/register"
+            || (path.starts_with("/api/v1/applications/") && path.ends_with("/objections"))
+        {
+            verdicts.push(check(&limits.filings, &ip, limits.filings_per_min));
+        }
     }
     // The tightest verdict is the one the client sees.
     let verdict = verdicts

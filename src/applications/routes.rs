@@ -371,6 +371,8 @@ pub struct ObjectionRequest {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No public notice is running", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past REGISTRY_FILING_RATE_PER_MIN for this address; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security((), ("bearer" = []))
 )]

@@ -43,8 +43,10 @@ pub struct RegisterResponse {
     responses(
         (status = 201, body = RegisterResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Username or USCC taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username or USCC taken (checked before the password is hashed)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (e.g. `enterprise.uscc` failing its check character)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past REGISTRY_FILING_RATE_PER_MIN for this address; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/register")]
@@ -68,6 +70,14 @@ pub async fn register(
     let (Some(user), Some(ent)) = (user, ent) else {
         return Err(ApiError::Internal("validated input missing".into()));
     };
+    // Cheap refusals first: a taken name or code must not cost a password hash.
+    let (username, uscc) = (user.username.clone(), ent.uscc.clone());
+    state
+        .db(move |conn| {
+            user_service::ensure_username_free(conn, &username)?;
+            enterprises::ensure_uscc_free(conn, &uscc)
+        })
+        .await?;
     let pw = b.password;
     let hash = web::block(move || password::hash(&pw)).await?;
     let ctx = AuditCtx::of(&caller).as_actor(None, format!("self-registration:{}", user.username));

@@ -130,6 +130,17 @@ pub fn resolve_region(conn: &mut DbConn, field: &str, code: &str) -> ApiResult<S
 }
 
 /// Inserts the enterprise with its audit entry. Call inside `write_tx`.
+/// 409 `duplicate_uscc` when an enterprise already holds the code.
+pub fn ensure_uscc_free(conn: &mut DbConn, uscc: &Uscc) -> ApiResult<()> {
+    if repo::find_by_uscc(conn, uscc.as_str())?.is_some() {
+        return Err(ApiError::conflict(
+            "duplicate_uscc",
+            format!("an enterprise with USCC {uscc} is registered"),
+        ));
+    }
+    Ok(())
+}
+
 pub fn create(
     conn: &mut DbConn,
     ctx: &AuditCtx,
@@ -142,12 +153,7 @@ pub fn create(
         &format!("{field_prefix}region_code"),
         &new.region_code,
     )?;
-    if repo::find_by_uscc(conn, new.uscc.as_str())?.is_some() {
-        return Err(ApiError::conflict(
-            "duplicate_uscc",
-            format!("an enterprise with USCC {} is registered", new.uscc),
-        ));
-    }
+    ensure_uscc_free(conn, &new.uscc)?;
     let now = crate::clock::now();
     let row = EnterpriseRow {
         id: uuid::Uuid::now_v7().to_string(),

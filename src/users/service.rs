@@ -129,6 +129,17 @@ impl NewUser {
     }
 }
 
+/// 409 `username_taken` when an account already has the name.
+pub fn ensure_username_free(conn: &mut DbConn, username: &str) -> ApiResult<()> {
+    if repo::find_by_username(conn, username)?.is_some() {
+        return Err(ApiError::conflict(
+            "username_taken",
+            format!("the username {username} is taken"),
+        ));
+    }
+    Ok(())
+}
+
 /// Inserts the account (password already hashed) and its audit entry. Call inside `write_tx`.
 pub fn create(
     conn: &mut DbConn,
@@ -162,12 +173,7 @@ pub fn create(
             ));
         }
     }
-    if repo::find_by_username(conn, &new.username)?.is_some() {
-        return Err(ApiError::conflict(
-            "username_taken",
-            format!("the username {} is taken", new.username),
-        ));
-    }
+    ensure_username_free(conn, &new.username)?;
     let now = crate::clock::now();
     let row = UserRow {
         id: uuid::Uuid::now_v7().to_string(),

@@ -1,6 +1,6 @@
 //! Sign-in, tokens, sessions, self-registration.
 
-use crate::common::{each_backend, uscc, TestApp, PASSWORD};
+use crate::common::{backends, each_backend, uscc, TestApp, PASSWORD};
 use serde_json::json;
 
 #[actix_web::test]
@@ -644,4 +644,46 @@ async fn a_session_ends_after_its_maximum_age_however_often_it_is_refreshed() {
         .assert(401);
     })
     .await;
+}
+
+#[actix_web::test]
+async fn sign_ups_and_objections_have_a_stricter_limit_per_address() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(
+            backend,
+            &[
+                ("REGISTRY_FILING_RATE_PER_MIN", "2"),
+                ("REGISTRY_PUBLIC_RATE_PER_MIN", "1000"),
+            ],
+        )
+        .await;
+        app.post(
+            "/api/v1/auth/register",
+            None,
+            &registration("firm_one", &uscc("632100", "MA1111111")),
+        )
+        .await
+        .assert(201);
+        // An objection from the same address draws on the same quota.
+        app.post(
+            "/api/v1/applications/00000000-0000-0000-0000-000000000000/objections",
+            None,
+            &json!({"text": "x"}),
+        )
+        .await
+        .assert(422);
+        let r = app
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &registration("firm_two", &uscc("632100", "MA2222222")),
+            )
+            .await;
+        r.assert(429);
+        assert_eq!(r.code(), "too_many_requests");
+        assert!(r.header("retry-after").is_some());
+        // Reading and signing in are not held to it.
+        app.get("/api/v1/sectors", None).await.assert(200);
+        app.token("ent_a").await;
+    }
 }

@@ -290,6 +290,7 @@ pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
         // Rate limits have their own test; elsewhere they must not interfere.
         "REGISTRY_PUBLIC_RATE_PER_MIN"
         | "REGISTRY_LOGIN_RATE_PER_MIN"
+        | "REGISTRY_FILING_RATE_PER_MIN"
         | "REGISTRY_API_KEY_RATE_PER_MIN" => Some("1000000".into()),
         _ => None,
     })
