@@ -108,7 +108,20 @@ enum AuditCommand {
     Checkpoint,
 }
 
+/// glibc raises its mmap threshold to the largest block freed so far, so after the first
+/// password hash (19 MiB) such blocks come from, and stay in, the heap arenas: 64 parallel
+/// sign-ups left 370 MB resident. A fixed 1 MiB threshold hands large blocks back to the
+/// system when freed (measured: 98 MB peak, 60 MB after).
+fn fix_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called first thing, before any thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    fix_mmap_threshold();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
