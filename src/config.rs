@@ -80,8 +80,8 @@ pub struct Settings {
 pub enum ConfigError {
     #[error("{0} is required when REGISTRY_ENV=production")]
     MissingInProduction(&'static str),
-    #[error("JWT_SECRET must be at least 32 bytes (it has {0})")]
-    ShortSecret(usize),
+    #[error("{0} must be at least 32 bytes (it has {1})")]
+    ShortSecret(&'static str, usize),
     #[error("JWT_SECRET has only {0} distinct characters; production needs at least {MIN_DISTINCT_SECRET_CHARS} (generate one with `openssl rand -hex 32`)")]
     WeakSecret(usize),
     #[error("{name} has an invalid value {value:?}: {reason}")]
@@ -119,9 +119,8 @@ impl Settings {
                 })
             }
         };
-        let (jwt_secret, generated_jwt_secret) = match get("JWT_SECRET") {
-            Some(s) if s.len() >= 32 => (SecretString::from(s), false),
-            Some(s) => return Err(ConfigError::ShortSecret(s.len())),
+        let (jwt_secret, generated_jwt_secret) = match secret(&get, "JWT_SECRET")? {
+            Some(s) => (s, false),
             None if environment == Environment::Production => {
                 return Err(ConfigError::MissingInProduction("JWT_SECRET"))
             }
@@ -141,11 +140,7 @@ impl Settings {
                 return Err(ConfigError::WeakSecret(distinct));
             }
         }
-        let jwt_secret_previous = match get("JWT_SECRET_PREVIOUS") {
-            Some(s) if s.len() >= 32 => Some(SecretString::from(s)),
-            Some(s) => return Err(ConfigError::ShortSecret(s.len())),
-            None => None,
-        };
+        let jwt_secret_previous = secret(&get, "JWT_SECRET_PREVIOUS")?;
         if environment == Environment::Production && get("DATABASE_URL").is_none() {
             return Err(ConfigError::MissingInProduction("DATABASE_URL"));
         }
@@ -232,6 +227,17 @@ impl Settings {
 
     pub fn jwt_secret_bytes(&self) -> &[u8] {
         self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+/// An HS256 key from the environment: at least 32 bytes in every environment.
+fn secret(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<SecretString>, ConfigError> {
+    match get(name) {
+        Some(s) if s.len() < 32 => Err(ConfigError::ShortSecret(name, s.len())),
+        s => Ok(s.map(SecretString::from)),
     }
 }
 
@@ -356,7 +362,7 @@ mod tests {
     fn short_secrets_are_refused_everywhere() {
         assert!(matches!(
             settings(&[("JWT_SECRET", "short")]),
-            Err(ConfigError::ShortSecret(5))
+            Err(ConfigError::ShortSecret("JWT_SECRET", 5))
         ));
     }
 

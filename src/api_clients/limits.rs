@@ -149,6 +149,7 @@ pub async fn rate_limit(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let mut verdicts = Vec::new();
+    let mut key_refused = false;
     if let Some(key) = api_key {
         let hash = super::hash_key(key.trim());
         let client = match limits.cached(&hash) {
@@ -163,25 +164,19 @@ pub async fn rate_limit(
                 c
             }
         };
-        let Some(client) = client else {
+        match client {
+            Some(client) => verdicts.push(check(&limits.keys, &client, limits.key_per_min)),
             // Guessing keys must not be a way around the public quota: a wrong key is
-            // counted against the caller's address like an anonymous request.
-            let verdict = check(&limits.public, &ip, limits.public_per_min);
-            let mut resp = match verdict.retry_after {
-                Some(secs) => ApiError::TooManyRequests {
-                    retry_after_secs: secs,
-                }
-                .error_response(),
-                None => ApiError::InvalidApiKey.error_response(),
-            };
-            set_headers(resp.headers_mut(), &verdict);
-            return Ok(req.into_response(resp).map_into_boxed_body());
-        };
-        verdicts.push(check(&limits.keys, &client, limits.key_per_min));
+            // counted against the caller's address like an anonymous request, then refused.
+            None => {
+                key_refused = true;
+                verdicts.push(check(&limits.public, &ip, limits.public_per_min));
+            }
+        }
     } else {
         verdicts.push(check(&limits.public, &ip, limits.public_per_min));
     }
-    if req.method() == actix_web::http::Method::POST {
+    if !key_refused && req.method() == actix_web::http::Method::POST {
         let path = req.path();
         if path == "/api/v1/auth/login" {
             verdicts.push(check(&limits.login, &ip, limits.login_per_min));
@@ -197,11 +192,14 @@ pub async fn rate_limit(
         .into_iter()
         .min_by_key(|v| (v.retry_after.is_none(), v.remaining))
         .expect("one verdict");
-    if let Some(secs) = verdict.retry_after {
-        let mut resp = ApiError::TooManyRequests {
+    let refusal = match verdict.retry_after {
+        Some(secs) => Some(ApiError::TooManyRequests {
             retry_after_secs: secs,
-        }
-        .error_response();
+        }),
+        None => key_refused.then_some(ApiError::InvalidApiKey),
+    };
+    if let Some(refusal) = refusal {
+        let mut resp = refusal.error_response();
         set_headers(resp.headers_mut(), &verdict);
         return Ok(req.into_response(resp).map_into_boxed_body());
     }
