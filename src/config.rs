@@ -53,6 +53,9 @@ pub struct Settings {
     /// `REGISTRY_SESSION_MAX_DAYS`: a session (a refresh-token family) ends this many days after
     /// sign-in however often it is refreshed.
     pub session_max_age: Duration,
+    /// `REGISTRY_PENDING_DAYS`: a self-registration left unverified this long expires and no
+    /// longer holds its USCC.
+    pub pending_max_age: Duration,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
     /// `JWT_SECRET_PREVIOUS`: the secret before a rotation, accepted for verifying access tokens
@@ -173,6 +176,9 @@ impl Settings {
             session_max_age: Duration::from_secs(
                 number(&get, "REGISTRY_SESSION_MAX_DAYS", 30)?.max(1) * 86_400,
             ),
+            pending_max_age: Duration::from_secs(
+                number(&get, "REGISTRY_PENDING_DAYS", 30)?.max(1) * 86_400,
+            ),
             db_pool_size: number(&get, "REGISTRY_DB_POOL_SIZE", 10)? as u32,
             workers: number(&get, "REGISTRY_WORKERS", cores as u64)? as usize,
             login_max_failures: number(&get, "REGISTRY_LOGIN_MAX_FAILURES", 5)? as u32,
@@ -223,6 +229,11 @@ impl Settings {
                 }
             },
         })
+    }
+
+    /// Pending registrations filed before this moment have expired.
+    pub fn pending_stale_before(&self) -> chrono::NaiveDateTime {
+        crate::clock::now() - self.pending_max_age
     }
 
     pub fn jwt_secret_bytes(&self) -> &[u8] {

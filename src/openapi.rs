@@ -47,6 +47,7 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
         enterprises::routes::get_enterprise,
         enterprises::routes::register_by_regulator,
         enterprises::routes::verify_enterprise,
+        enterprises::routes::reject_registration,
         enterprises::routes::update_enterprise,
         enterprises::identity_routes::list_identity_changes,
         enterprises::identity_routes::approve_identity_change,

@@ -69,6 +69,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(enterprises::routes::register_by_regulator)
         .service(enterprises::routes::get_enterprise)
         .service(enterprises::routes::verify_enterprise)
+        .service(enterprises::routes::reject_registration)
         .service(enterprises::routes::update_enterprise)
         .service(enterprises::identity_routes::list_identity_changes)
         .service(enterprises::identity_routes::approve_identity_change)
@@ -263,6 +264,27 @@ fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
     }
 }
 
+/// Work that follows the clock rather than a request: unverified registrations expire at start
+/// and hourly (a USCC they hold is also freed at once when its company signs up).
+fn spawn_housekeeping(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let stale_before = state.settings.pending_stale_before();
+            let ctx = audit::AuditCtx::system("housekeeping");
+            match state
+                .db(move |conn| enterprises::service::expire_stale(conn, &ctx, stale_before))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "unverified registrations expired"),
+                Err(e) => tracing::warn!(error = %e, "expiring unverified registrations failed"),
+            }
+        }
+    });
+}
+
 /// A bound, running server and the port it got (tests bind port 0).
 pub struct Application {
     pub port: u16,
@@ -298,6 +320,7 @@ impl Application {
         }
         let hsts = settings.hsts;
         let data = web::Data::new(state);
+        spawn_housekeeping(data.clone());
         let spec = ApiDoc::openapi();
         let server = HttpServer::new(move || {
             App::new()

@@ -100,7 +100,7 @@ text_enum!(
 
 text_enum!(
     /// `pending` until the market-regulation agency verifies it.
-    EnterpriseStatus { Pending = "pending", Active = "active", Suspended = "suspended", Deregistered = "deregistered" }
+    EnterpriseStatus { Pending = "pending", Active = "active", Suspended = "suspended", Deregistered = "deregistered", Rejected = "rejected", Expired = "expired" }
 );
 
 text_enum!(

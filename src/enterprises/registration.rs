@@ -72,10 +72,13 @@ pub async fn register(
     };
     // Cheap refusals first: a taken name or code must not cost a password hash.
     let (username, uscc) = (user.username.clone(), ent.uscc.clone());
+    let claim = enterprises::Claim::SelfRegistration {
+        stale_before: state.settings.pending_stale_before(),
+    };
     state
         .db(move |conn| {
             user_service::ensure_username_free(conn, &username)?;
-            enterprises::ensure_uscc_free(conn, &uscc)
+            enterprises::ensure_uscc_free(conn, &uscc, claim).map(drop)
         })
         .await?;
     let pw = b.password;
@@ -84,8 +87,14 @@ pub async fn register(
     let (user, ent) = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                let ent =
-                    enterprises::create(conn, &ctx, ent, EnterpriseStatus::Pending, "enterprise.")?;
+                let ent = enterprises::create(
+                    conn,
+                    &ctx,
+                    ent,
+                    EnterpriseStatus::Pending,
+                    "enterprise.",
+                    claim,
+                )?;
                 let user = user_service::create(
                     conn,
                     &ctx,

@@ -105,9 +105,11 @@ pub fn status(conn: &mut DbConn, id: &str) -> QueryResult<Option<EnterpriseStatu
         .optional()
 }
 
+/// The live holder of a USCC: a rejected or expired registration no longer holds it.
 pub fn find_by_uscc(conn: &mut DbConn, uscc: &str) -> QueryResult<Option<EnterpriseRow>> {
     enterprises::table
         .filter(enterprises::uscc.eq(uscc))
+        .filter(enterprises::status.ne_all([EnterpriseStatus::Rejected, EnterpriseStatus::Expired]))
         .select(EnterpriseRow::as_select())
         .first(conn)
         .optional()
@@ -158,4 +160,14 @@ pub fn update_guarded(conn: &mut DbConn, row: &EnterpriseRow, version: i32) -> Q
     )
     .set(row)
     .execute(conn)
+}
+
+/// Pending registrations filed before `before`, oldest first.
+pub fn pending_before(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Vec<EnterpriseRow>> {
+    enterprises::table
+        .filter(enterprises::status.eq(EnterpriseStatus::Pending))
+        .filter(enterprises::created_at.lt(before))
+        .order(enterprises::created_at.asc())
+        .select(EnterpriseRow::as_select())
+        .load(conn)
 }

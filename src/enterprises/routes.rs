@@ -28,7 +28,7 @@ pub struct ListEnterprisesQuery {
     pub region_code: Option<String>,
     /// `food`, `biomedicine`, `light_textile` or `ethnic_specialty`.
     pub sector: Option<String>,
-    /// `pending`, `active`, `suspended`, `deregistered` (the public sees active ones only).
+    /// `pending`, `active`, `suspended`, `deregistered`, `rejected`, `expired` (the public sees active ones only).
     pub status: Option<String>,
     /// Text in the name.
     pub q: Option<String>,
@@ -165,7 +165,14 @@ pub async fn register_by_regulator(
     let view = state
         .db(move |conn| {
             let row = write_tx(conn, |conn| {
-                service::create(conn, &ctx, new, EnterpriseStatus::Active, "enterprise.")
+                service::create(
+                    conn,
+                    &ctx,
+                    new,
+                    EnterpriseStatus::Active,
+                    "enterprise.",
+                    service::Claim::Direct,
+                )
             })?;
             Ok(service::views(conn, &[row], |_| true)?.remove(0))
         })
@@ -237,6 +244,66 @@ pub async fn verify_enterprise(
                     },
                 )?;
                 Ok(after_view)
+            })
+        })
+        .await?;
+    Ok(ok_versioned(&view, view.version))
+}
+
+/// Why market regulation rejects a registration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "the business licence names another company; the applicant could not show it acts for it"}))]
+pub struct RejectRegistrationRequest {
+    pub reason: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/enterprises/{id}/reject", tag = "enterprises",
+    summary = "Reject a pending registration",
+    description = "Market regulation rejects a self-registration with a reason: it no longer holds its USCC (the real company can then sign up), and its accounts are disabled with their sessions ended. Audited.",
+    params(("id" = String, Path, description = "Enterprise id")),
+    request_body = RejectRegistrationRequest,
+    responses(
+        (status = 200, description = "Now rejected", body = EnterpriseView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a market-regulation regulator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending (`current_state` says what it is)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason given", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/enterprises/{id}/reject")]
+pub async fn reject_registration(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<RejectRegistrationRequest>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let mut errors = Errors::new();
+    let reason = domain::text(&mut errors, "reason", &body.0.reason, 1000);
+    errors.finish()?;
+    let reason = reason.unwrap_or_default();
+    let ctx = AuditCtx::of(&caller);
+    let id = id.into_inner();
+    let view = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let before = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                check(
+                    Some(&actor),
+                    Action::VerifyEnterprise,
+                    Target::owned_by(&before.id, Some(before.status)),
+                )?;
+                let after = service::close_pending(
+                    conn,
+                    &ctx,
+                    &before,
+                    service::Closing::Rejected,
+                    &reason,
+                )?;
+                Ok(service::views(conn, &[after], |_| true)?.remove(0))
             })
         })
         .await?;

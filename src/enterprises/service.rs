@@ -1,6 +1,7 @@
 //! Enterprise input parsing, views and creation: shared by registration, direct registration by
 //! a regulator, and the demo seed.
 
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -129,34 +130,161 @@ pub fn resolve_region(conn: &mut DbConn, field: &str, code: &str) -> ApiResult<S
     })
 }
 
-/// Inserts the enterprise with its audit entry. Call inside `write_tx`.
-/// 409 `duplicate_uscc` when an enterprise already holds the code.
-pub fn ensure_uscc_free(conn: &mut DbConn, uscc: &Uscc) -> ApiResult<()> {
-    if repo::find_by_uscc(conn, uscc.as_str())?.is_some() {
-        return Err(ApiError::conflict(
-            "duplicate_uscc",
-            format!("an enterprise with USCC {uscc} is registered"),
-        ));
-    }
-    Ok(())
+/// Who claims a USCC: that decides whether a pending registration holding it gives way.
+#[derive(Debug, Clone, Copy)]
+pub enum Claim {
+    /// An enterprise's own sign-up: only a registration left unverified since before
+    /// `stale_before` gives way (it has expired). Any other holder is a 409: nobody can tell
+    /// the real company from a squatter without market regulation.
+    SelfRegistration { stale_before: NaiveDateTime },
+    /// Market regulation registering the company itself: a pending registration with the same
+    /// USCC is superseded.
+    Direct,
 }
 
+/// How a pending registration ends without being verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    Rejected,
+    Expired,
+    Superseded,
+}
+
+impl Closing {
+    fn status(self) -> EnterpriseStatus {
+        match self {
+            Closing::Expired => EnterpriseStatus::Expired,
+            Closing::Rejected | Closing::Superseded => EnterpriseStatus::Rejected,
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            Closing::Rejected => "enterprise.reject",
+            Closing::Expired => "enterprise.expire",
+            Closing::Superseded => "enterprise.supersede",
+        }
+    }
+}
+
+/// Checks nobody else holds the USCC (409 `duplicate_uscc`), or returns the pending
+/// registration that gives way to `claim` and how it ends.
+pub fn ensure_uscc_free(
+    conn: &mut DbConn,
+    uscc: &Uscc,
+    claim: Claim,
+) -> ApiResult<Option<(EnterpriseRow, Closing)>> {
+    let Some(holder) = repo::find_by_uscc(conn, uscc.as_str())? else {
+        return Ok(None);
+    };
+    match claim {
+        _ if holder.status != EnterpriseStatus::Pending => Err(ApiError::conflict(
+            "duplicate_uscc",
+            format!("an enterprise with USCC {uscc} is registered"),
+        )),
+        Claim::Direct => Ok(Some((holder, Closing::Superseded))),
+        Claim::SelfRegistration { stale_before } if holder.created_at < stale_before => {
+            Ok(Some((holder, Closing::Expired)))
+        }
+        Claim::SelfRegistration { .. } => Err(ApiError::conflict(
+            "duplicate_uscc",
+            format!(
+                "a registration with USCC {uscc} is waiting for market regulation; if it is not \
+                 yours, market regulation can reject it"
+            ),
+        )),
+    }
+}
+
+/// Ends a pending registration: it no longer holds its USCC, its accounts are disabled and
+/// their sessions ended. Audited with the reason. Call inside `write_tx`.
+pub fn close_pending(
+    conn: &mut DbConn,
+    ctx: &AuditCtx,
+    before: &EnterpriseRow,
+    closing: Closing,
+    reason: &str,
+) -> ApiResult<EnterpriseRow> {
+    if before.status != EnterpriseStatus::Pending {
+        return Err(ApiError::InvalidState {
+            resource: "enterprise",
+            state: before.status.to_string(),
+        });
+    }
+    let mut after = before.clone();
+    after.status = closing.status();
+    after.updated_at = crate::clock::now();
+    after.version += 1;
+    if repo::update_guarded(conn, &after, before.version)? == 0 {
+        return Err(ApiError::conflict(
+            "concurrent_update",
+            "the enterprise changed meanwhile; reload and retry",
+        ));
+    }
+    let disabled = crate::users::repo::disable_enterprise_users(conn, &after.id)?;
+    for user in &disabled {
+        crate::auth::refresh::revoke_all_for_user(conn, user)?;
+    }
+    let mut views = views(conn, &[before.clone(), after.clone()], |_| true)?;
+    let mut after_json = serde_json::to_value(views.pop()).unwrap_or_default();
+    after_json["disabled_users"] = serde_json::json!(disabled);
+    audit::record(
+        conn,
+        ctx,
+        Change {
+            action: closing.action(),
+            entity_type: "enterprise",
+            entity_id: &after.id,
+            before: serde_json::to_value(views.pop()).ok(),
+            after: Some(after_json),
+            reason: Some(reason),
+        },
+    )?;
+    Ok(after)
+}
+
+/// Expires every registration left unverified since before `stale_before`; returns how many.
+pub fn expire_stale(
+    conn: &mut DbConn,
+    ctx: &AuditCtx,
+    stale_before: NaiveDateTime,
+) -> ApiResult<usize> {
+    let stale = repo::pending_before(conn, stale_before)?;
+    for row in &stale {
+        crate::db::write_tx(conn, |conn| {
+            close_pending(conn, ctx, row, Closing::Expired, "not verified in time")
+        })?;
+    }
+    Ok(stale.len())
+}
+
+/// Inserts the enterprise with its audit entry, first ending a pending registration of the
+/// same USCC that gives way to `claim`. Call inside `write_tx`.
 pub fn create(
     conn: &mut DbConn,
     ctx: &AuditCtx,
     new: NewEnterprise,
     status: EnterpriseStatus,
     field_prefix: &str,
+    claim: Claim,
 ) -> ApiResult<EnterpriseRow> {
     let region_code = resolve_region(
         conn,
         &format!("{field_prefix}region_code"),
         &new.region_code,
     )?;
-    ensure_uscc_free(conn, &new.uscc)?;
+    let gives_way = ensure_uscc_free(conn, &new.uscc, claim)?;
     let now = crate::clock::now();
+    let id = uuid::Uuid::now_v7().to_string();
+    if let Some((holder, closing)) = gives_way {
+        let reason = match closing {
+            Closing::Superseded => format!("superseded by the registration of enterprise {id}"),
+            _ => "not verified in time".to_owned(),
+        };
+        close_pending(conn, ctx, &holder, closing, &reason)?;
+    }
     let row = EnterpriseRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        id,
         uscc: new.uscc.as_str().to_owned(),
         uscc_override_reason: new.uscc_override_reason.clone(),
         name: new.name,

@@ -107,7 +107,14 @@ pub fn load_demo(conn: &mut DbConn, hashes: &[(String, String)]) -> ApiResult<us
             } else {
                 EnterpriseStatus::Active
             };
-            let mut row = crate::enterprises::service::create(conn, &ctx, new, initial, "")?;
+            let mut row = crate::enterprises::service::create(
+                conn,
+                &ctx,
+                new,
+                initial,
+                "",
+                crate::enterprises::service::Claim::Direct,
+            )?;
             if status != initial {
                 let version = row.version;
                 row.status = status;

@@ -95,3 +95,23 @@ pub fn update_guarded(
     ))
     .execute(conn)
 }
+
+/// Disables every enabled account of an enterprise; returns their ids.
+pub fn disable_enterprise_users(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+) -> QueryResult<Vec<String>> {
+    let ids: Vec<String> = users::table
+        .filter(users::enterprise_id.eq(enterprise_id))
+        .filter(users::disabled.eq(false))
+        .select(users::id)
+        .load(conn)?;
+    diesel::update(users::table.filter(users::id.eq_any(&ids)))
+        .set((
+            users::disabled.eq(true),
+            users::updated_at.eq(crate::clock::now()),
+            users::version.eq(users::version + 1),
+        ))
+        .execute(conn)?;
+    Ok(ids)
+}

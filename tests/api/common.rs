@@ -321,7 +321,15 @@ fn enterprise(
     let new = NewEnterprise::parse(&mut errors, "", &input, None).expect("fixture enterprise");
     errors.finish().expect("fixture enterprise valid");
     db::write_tx(conn, |conn| {
-        registry::enterprises::service::create(conn, &AuditCtx::system("test"), new, status, "")
+        use registry::enterprises::service::{create, Claim};
+        create(
+            conn,
+            &AuditCtx::system("test"),
+            new,
+            status,
+            "",
+            Claim::Direct,
+        )
     })
     .expect("insert enterprise")
     .id

@@ -10,6 +10,7 @@ mod migrations;
 mod platform;
 mod products;
 mod public_api;
+mod registrations;
 mod snapshots;
 mod standards;
 mod synthetic;

@@ -1,4 +1,5 @@
-PRAGMA defer_foreign_keys = ON;
+PRAGMA foreign_keys = OFF;
+BEGIN;
 DELETE FROM applications WHERE kind = 'record_change';
 DELETE FROM application_kinds WHERE category = 'change';
 CREATE TABLE application_kinds_old (
@@ -17,3 +18,5 @@ CREATE TABLE application_kinds_old (
 INSERT INTO application_kinds_old SELECT * FROM application_kinds;
 DROP TABLE application_kinds;
 ALTER TABLE application_kinds_old RENAME TO application_kinds;
+COMMIT;
+PRAGMA foreign_keys = ON;
