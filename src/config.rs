@@ -56,6 +56,12 @@ pub struct Settings {
     /// `REGISTRY_PENDING_DAYS`: a self-registration left unverified this long expires and no
     /// longer holds its USCC.
     pub pending_max_age: Duration,
+    /// `REGISTRY_TRUSTED_PROXIES`: reverse proxies whose `Forwarded` / `X-Forwarded-For` name
+    /// the client (comma-separated CIDRs). Empty: the TCP peer is the client.
+    pub trusted_proxies: crate::net::TrustedProxies,
+    /// `REGISTRY_CORS_ORIGINS`: web origins allowed to call the API signed in (comma-separated,
+    /// `https://console.example.gov.cn`). Any origin may make public reads and verifications.
+    pub cors_origins: Vec<String>,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
     /// `JWT_SECRET_PREVIOUS`: the secret before a rotation, accepted for verifying access tokens
@@ -176,6 +182,15 @@ impl Settings {
             session_max_age: Duration::from_secs(
                 number(&get, "REGISTRY_SESSION_MAX_DAYS", 30)?.max(1) * 86_400,
             ),
+            trusted_proxies: crate::net::TrustedProxies::parse(
+                &get("REGISTRY_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|_| ConfigError::Invalid {
+                name: "REGISTRY_TRUSTED_PROXIES",
+                value: get("REGISTRY_TRUSTED_PROXIES").unwrap_or_default(),
+                reason: "expected comma-separated addresses or CIDRs such as 10.0.0.0/8",
+            })?,
+            cors_origins: origins(&get)?,
             pending_max_age: Duration::from_secs(
                 number(&get, "REGISTRY_PENDING_DAYS", 30)?.max(1) * 86_400,
             ),
@@ -250,6 +265,29 @@ fn secret(
         Some(s) if s.len() < 32 => Err(ConfigError::ShortSecret(name, s.len())),
         s => Ok(s.map(SecretString::from)),
     }
+}
+
+/// `scheme://host[:port]`, nothing after: what a browser sends as `Origin`.
+fn origins(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    let raw = get("REGISTRY_CORS_ORIGINS").unwrap_or_default();
+    raw.split(',')
+        .map(|s| s.trim().trim_end_matches('/'))
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let host = s
+                .strip_prefix("https://")
+                .or_else(|| s.strip_prefix("http://"));
+            match host {
+                Some(h) if !h.is_empty() && !h.contains(['/', '?', '#', '*']) => Ok(s.to_owned()),
+                _ => Err(ConfigError::Invalid {
+                    name: "REGISTRY_CORS_ORIGINS",
+                    value: raw.clone(),
+                    reason:
+                        "expected comma-separated origins such as https://console.example.gov.cn",
+                }),
+            }
+        })
+        .collect()
 }
 
 fn number(

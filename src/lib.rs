@@ -16,6 +16,7 @@ pub mod error;
 pub mod gis;
 pub mod health;
 pub mod http;
+pub mod net;
 pub mod openapi;
 pub mod pagination;
 pub mod products;

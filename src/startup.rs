@@ -16,6 +16,7 @@ use crate::auth::extract::RequestId;
 use crate::config::Settings;
 use crate::db::{self, BackendKind, DbPool};
 use crate::error::{ApiError, FieldError};
+use crate::net::{ClientAddr, TrustedProxies};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
@@ -131,7 +132,16 @@ async fn request_id(
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let client = match req.app_data::<web::Data<TrustedProxies>>() {
+        Some(proxies) => proxies.client(peer, req.headers()),
+        None => peer,
+    };
     req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut().insert(ClientAddr(client));
     // PostgreSQL text cannot hold NUL: refuse it in paths and queries before any handler runs.
     if req.uri().to_string().to_ascii_lowercase().contains("%00") {
         return Err(ApiError::field(
@@ -147,6 +157,78 @@ async fn request_id(
             .insert(header::HeaderName::from_static("x-request-id"), v);
     }
     Ok(res)
+}
+
+/// Browsers on other origins: any origin may read the public API and verify without
+/// credentials; the origins in `REGISTRY_CORS_ORIGINS` may also call it signed in. There are no
+/// cookies to protect (tokens travel in `Authorization`), so credentials mode stays off.
+fn cors(signed_in_origins: std::sync::Arc<Vec<String>>) -> actix_cors::Cors {
+    use actix_web::http::Method;
+    actix_cors::Cors::default()
+        .allowed_origin_fn(move |origin, head| {
+            let configured = origin
+                .to_str()
+                .is_ok_and(|o| signed_in_origins.iter().any(|allowed| allowed == o));
+            configured || is_public_request(head)
+        })
+        .allowed_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("x-api-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("x-ratelimit-limit"),
+            header::HeaderName::from_static("x-ratelimit-remaining"),
+        ])
+        .max_age(3600)
+}
+
+/// A read, or a verification, without a signed-in caller: a preflight is judged by what it
+/// announces (`Access-Control-Request-Method` and `-Headers`).
+fn is_public_request(head: &actix_web::dev::RequestHead) -> bool {
+    use actix_web::http::Method;
+    let preflight = head.method == Method::OPTIONS;
+    let (method, signed_in) = if preflight {
+        let method = head
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|v| Method::from_bytes(v.as_bytes()).ok());
+        let signed_in = head
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|h| h.trim().eq_ignore_ascii_case("authorization"))
+            });
+        (method, signed_in)
+    } else {
+        (
+            Some(head.method.clone()),
+            head.headers().contains_key(header::AUTHORIZATION),
+        )
+    };
+    let Some(method) = method else { return false };
+    let verification = head.uri.path().starts_with("/api/v1/verify");
+    !signed_in
+        && (method == Method::GET
+            || method == Method::HEAD
+            || (method == Method::POST && verification))
 }
 
 /// Validators for reads: every successful `GET` under `/api/v1` gets an `ETag` that changes with
@@ -319,6 +401,8 @@ impl Application {
             .map_err(std::io::Error::other)?;
         }
         let hsts = settings.hsts;
+        let proxies = web::Data::new(settings.trusted_proxies.clone());
+        let cors_origins = std::sync::Arc::new(settings.cors_origins.clone());
         let data = web::Data::new(state);
         spawn_housekeeping(data.clone());
         let spec = ApiDoc::openapi();
@@ -330,9 +414,11 @@ impl Application {
                 .app_data(keys.clone())
                 .app_data(pool.clone())
                 .app_data(checkpointer.clone())
+                .app_data(proxies.clone())
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .wrap(middleware::from_fn(validators))
+                .wrap(cors(cors_origins.clone()))
                 .wrap(middleware::Logger::new(
                     "%a \"%r\" %s %b %Dms %{x-request-id}o",
                 ))

@@ -139,10 +139,7 @@ pub async fn rate_limit(
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let ip = crate::auth::extract::client_addr(req.request());
     let api_key = req
         .headers()
         .get("x-api-key")

@@ -59,6 +59,15 @@ fn load_actor(
         .optional()
 }
 
+/// The client's address as resolved on arrival (`crate::net`), else the TCP peer.
+pub fn client_addr(req: &HttpRequest) -> std::net::IpAddr {
+    req.extensions()
+        .get::<crate::net::ClientAddr>()
+        .map(|c| c.0)
+        .or_else(|| req.peer_addr().map(|a| a.ip()))
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -76,11 +85,9 @@ impl FromRequest for Caller {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-        // The TCP peer, not X-Forwarded-For, which any client can forge.
-        let client = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        // Set on arrival from the TCP peer and, behind a trusted proxy only, its forwarding
+        // headers (`crate::net`).
+        let client = client_addr(req).to_string();
         let bearer = match req.headers().get(header::AUTHORIZATION).map(|v| v.to_str()) {
             None => Ok(None),
             Some(Ok(v)) => match v.split_once(' ') {

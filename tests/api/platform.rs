@@ -469,3 +469,112 @@ async fn dates_outside_the_years_0001_to_9999_are_422_naming_the_field() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn browsers_on_any_origin_read_and_verify_and_configured_origins_sign_in() {
+    let extra = [("REGISTRY_CORS_ORIGINS", "https://console.example.gov.cn")];
+    for backend in crate::common::backends() {
+        let app = TestApp::spawn_with(backend, &extra).await;
+        let preflight = |origin: &'static str, method: &'static str, headers: &'static str| {
+            let app = &app;
+            async move {
+                let mut h = vec![
+                    ("Origin", origin),
+                    ("Access-Control-Request-Method", method),
+                ];
+                if !headers.is_empty() {
+                    h.push(("Access-Control-Request-Headers", headers));
+                }
+                app.send("OPTIONS", "/api/v1/products", None, &h, None)
+                    .await
+            }
+        };
+        let allowed = |r: &crate::common::Resp, origin: &str| {
+            r.header("access-control-allow-origin").as_deref() == Some(origin)
+        };
+        // Any origin: public reads, with an API key if it likes.
+        let r = preflight("https://shop.example", "GET", "x-api-key").await;
+        r.assert(200);
+        assert!(allowed(&r, "https://shop.example"), "{:?}", r.headers);
+        // ... and verification, which is a POST for a batch.
+        let r = app
+            .send(
+                "OPTIONS",
+                "/api/v1/verify",
+                None,
+                &[
+                    ("Origin", "https://shop.example"),
+                    ("Access-Control-Request-Method", "POST"),
+                    ("Access-Control-Request-Headers", "content-type"),
+                ],
+                None,
+            )
+            .await;
+        assert!(allowed(&r, "https://shop.example"), "{:?}", r.headers);
+        // Not signed in from an origin nobody configured, nor writes.
+        let r = preflight("https://shop.example", "GET", "authorization").await;
+        assert!(!allowed(&r, "https://shop.example"), "{:?}", r.headers);
+        let r = preflight("https://shop.example", "POST", "content-type").await;
+        assert!(!allowed(&r, "https://shop.example"), "{:?}", r.headers);
+        // The configured console may.
+        let r = preflight(
+            "https://console.example.gov.cn",
+            "POST",
+            "authorization, content-type",
+        )
+        .await;
+        r.assert(200);
+        assert!(
+            allowed(&r, "https://console.example.gov.cn"),
+            "{:?}",
+            r.headers
+        );
+        // An actual read carries the header and exposes the validators.
+        let r = app
+            .send(
+                "GET",
+                "/api/v1/products",
+                None,
+                &[("Origin", "https://shop.example")],
+                None,
+            )
+            .await;
+        r.assert(200);
+        assert!(allowed(&r, "https://shop.example"));
+        let exposed = r
+            .header("access-control-expose-headers")
+            .unwrap_or_default();
+        assert!(exposed.to_ascii_lowercase().contains("etag"), "{exposed}");
+        assert!(r.header("access-control-allow-credentials").is_none());
+    }
+}
+
+async fn get(app: &TestApp, client: &str) -> u16 {
+    let headers = [("X-Forwarded-For", client)];
+    let r = app
+        .send("GET", "/api/v1/products", None, &headers, None)
+        .await;
+    r.status.as_u16()
+}
+
+#[actix_web::test]
+async fn forwarding_headers_name_the_client_only_behind_a_trusted_proxy() {
+    let limited = [("REGISTRY_PUBLIC_RATE_PER_MIN", "2")];
+    let behind_proxy = [
+        ("REGISTRY_PUBLIC_RATE_PER_MIN", "2"),
+        ("REGISTRY_TRUSTED_PROXIES", "127.0.0.1/32, ::1"),
+    ];
+    for backend in crate::common::backends() {
+        // Behind a trusted proxy (the tests' loopback peer): each client has its own quota.
+        let app = TestApp::spawn_with(backend, &behind_proxy).await;
+        assert_eq!(get(&app, "203.0.113.1").await, 200);
+        assert_eq!(get(&app, "203.0.113.1").await, 200);
+        assert_eq!(get(&app, "203.0.113.1").await, 429);
+        assert_eq!(get(&app, "203.0.113.2").await, 200);
+        // Without one, the header is the client's own claim: changing it buys nothing.
+        let app = TestApp::spawn_with(backend, &limited).await;
+        assert_eq!(get(&app, "203.0.113.1").await, 200);
+        assert_eq!(get(&app, "203.0.113.2").await, 200);
+        assert_eq!(get(&app, "203.0.113.3").await, 429);
+    }
+}
