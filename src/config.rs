@@ -62,6 +62,8 @@ pub struct Settings {
     /// `REGISTRY_CORS_ORIGINS`: web origins allowed to call the API signed in (comma-separated,
     /// `https://console.example.gov.cn`). Any origin may make public reads and verifications.
     pub cors_origins: Vec<String>,
+    /// `REGISTRY_METRICS_TOKEN`: lets a scraper on another host read `/metrics` (bearer).
+    pub metrics_token: Option<SecretString>,
     /// True when no JWT_SECRET was given and one was generated for this process.
     pub generated_jwt_secret: bool,
     /// `JWT_SECRET_PREVIOUS`: the secret before a rotation, accepted for verifying access tokens
@@ -191,6 +193,9 @@ impl Settings {
                 reason: "expected comma-separated addresses or CIDRs such as 10.0.0.0/8",
             })?,
             cors_origins: origins(&get)?,
+            metrics_token: get("REGISTRY_METRICS_TOKEN")
+                .filter(|t| !t.trim().is_empty())
+                .map(SecretString::from),
             pending_max_age: Duration::from_secs(
                 number(&get, "REGISTRY_PENDING_DAYS", 30)?.max(1) * 86_400,
             ),

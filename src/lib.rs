@@ -17,6 +17,7 @@ pub mod gis;
 pub mod health;
 pub mod http;
 pub mod net;
+pub mod observe;
 pub mod openapi;
 pub mod pagination;
 pub mod products;

@@ -60,6 +60,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Copy a SQLite database, consistently, while the server runs (VACUUM INTO). PostgreSQL
+    /// has its own tools: pg_dump or pg_basebackup (see the README).
+    Backup {
+        /// The copy to write; an existing file is never replaced.
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
     /// Signing keys (Ed25519) for audit checkpoints and verification answers.
     Keys {
         #[command(subcommand)]
@@ -122,15 +129,12 @@ fn fix_mmap_threshold() {
 
 fn main() -> ExitCode {
     fix_mmap_threshold();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,actix_server=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, never in a file or a log collector.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    if let Err(e) =
+        registry::observe::init_logging(std::env::var("REGISTRY_LOG_FORMAT").ok().as_deref())
+    {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     match run(cli.command.unwrap_or(Command::Serve { demo: false })) {
         Ok(code) => code,
@@ -164,6 +168,11 @@ fn run(command: Command) -> AnyResult<ExitCode> {
     registry::clock::set_timezone(settings.timezone);
     match command {
         Command::Openapi | Command::Keys { .. } | Command::Healthcheck => unreachable!(),
+        Command::Backup { to } => {
+            let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
+            let bytes = registry::db::backup(&mut *pool.get()?, &to)?;
+            println!("backed up to {} ({bytes} bytes)", to.display());
+        }
         Command::Migrate => {
             let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
             let n = registry::db::run_migrations(&mut *pool.get()?)?;

@@ -26,6 +26,7 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
     paths(
         health::healthz,
         health::readyz,
+        crate::observe::metrics,
         sessions::routes::login,
         sessions::routes::refresh,
         sessions::routes::logout,
@@ -61,6 +62,7 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
         products::standards_routes::declare,
         products::standards_routes::undeclare,
         reference::kinds::list_kinds,
+        reference::review::review,
         applications::routes::create_application,
         applications::routes::list_applications,
         applications::routes::get_application,

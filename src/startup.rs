@@ -8,15 +8,13 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{self, Next};
 use actix_web::HttpResponse;
-use actix_web::{http::header, web, App, HttpMessage, HttpServer};
+use actix_web::{http::header, web, App, HttpServer};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::extract::RequestId;
 use crate::config::Settings;
 use crate::db::{self, BackendKind, DbPool};
 use crate::error::{ApiError, FieldError};
-use crate::net::{ClientAddr, TrustedProxies};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
@@ -81,6 +79,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(products::standards_routes::declare)
         .service(products::standards_routes::undeclare)
         .service(reference::kinds::list_kinds)
+        .service(reference::review::review)
         .service(applications::routes::create_application)
         .service(applications::routes::list_applications)
         .service(applications::routes::get_application)
@@ -117,48 +116,6 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Tags every request with an id (the caller's `X-Request-Id` if sane), echoed in the response.
-async fn request_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-    let client = match req.app_data::<web::Data<TrustedProxies>>() {
-        Some(proxies) => proxies.client(peer, req.headers()),
-        None => peer,
-    };
-    req.extensions_mut().insert(RequestId(id.clone()));
-    req.extensions_mut().insert(ClientAddr(client));
-    // PostgreSQL text cannot hold NUL: refuse it in paths and queries before any handler runs.
-    if req.uri().to_string().to_ascii_lowercase().contains("%00") {
-        return Err(ApiError::field(
-            "url",
-            "invalid_character",
-            "NUL characters (%00) are not allowed",
-        )
-        .into());
-    }
-    let mut res = next.call(req).await?;
-    if let Ok(v) = header::HeaderValue::from_str(&id) {
-        res.headers_mut()
-            .insert(header::HeaderName::from_static("x-request-id"), v);
-    }
-    Ok(res)
-}
-
 /// Browsers on other origins: any origin may read the public API and verify without
 /// credentials; the origins in `REGISTRY_CORS_ORIGINS` may also call it signed in. There are no
 /// cookies to protect (tokens travel in `Authorization`), so credentials mode stays off.
@@ -419,14 +376,12 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .wrap(middleware::from_fn(validators))
                 .wrap(cors(cors_origins.clone()))
-                .wrap(middleware::Logger::new(
-                    "%a \"%r\" %s %b %Dms %{x-request-id}o",
-                ))
-                .wrap(middleware::from_fn(request_id))
+                .wrap(middleware::from_fn(crate::observe::request))
                 .wrap(security_headers(hsts))
                 .wrap(middleware::Compress::default())
                 .service(health::healthz)
                 .service(health::readyz)
+                .service(crate::observe::metrics)
                 .service(audit::routes::jwks)
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))

@@ -22,6 +22,7 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// The keys that sign checkpoints and verification answers (kept outside the database).
     pub keyring: Arc<Keyring>,
+    pub metrics: Arc<crate::observe::Metrics>,
 }
 
 impl AppState {
@@ -29,6 +30,7 @@ impl AppState {
         crate::clock::set_timezone(settings.timezone);
         Self {
             keyring: Arc::new(keyring),
+            metrics: Arc::default(),
             pool,
             backend,
             keys: Arc::new(Keys::new(&settings)),
@@ -47,8 +49,15 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let metrics = self.metrics.clone();
+        // The request's span (its id) follows the work onto the blocking thread.
+        let span = tracing::Span::current();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let _entered = span.enter();
+            let asked = std::time::Instant::now();
+            let conn = pool.get();
+            metrics.pool_wait(asked.elapsed());
+            let mut conn = conn?;
             f(&mut conn)
         })
         .await?

@@ -95,14 +95,21 @@ impl Limits {
 
 /// Outcome of one check: the limit, what remains, or how long to wait.
 struct Verdict {
+    name: &'static str,
     limit: u32,
     remaining: u32,
     retry_after: Option<u64>,
 }
 
-fn check<K: std::hash::Hash + Eq + Clone>(limiter: &Keyed<K>, key: &K, limit: u32) -> Verdict {
+fn check<K: std::hash::Hash + Eq + Clone>(
+    name: &'static str,
+    limiter: &Keyed<K>,
+    key: &K,
+    limit: u32,
+) -> Verdict {
     match limiter.check_key(key) {
         Ok(snapshot) => Verdict {
+            name,
             limit,
             remaining: snapshot.remaining_burst_capacity(),
             retry_after: None,
@@ -110,6 +117,7 @@ fn check<K: std::hash::Hash + Eq + Clone>(limiter: &Keyed<K>, key: &K, limit: u3
         Err(not_until) => {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             Verdict {
+                name,
                 limit,
                 remaining: 0,
                 retry_after: Some(wait.as_secs().max(1)),
@@ -162,26 +170,33 @@ pub async fn rate_limit(
             }
         };
         match client {
-            Some(client) => verdicts.push(check(&limits.keys, &client, limits.key_per_min)),
+            Some(client) => {
+                verdicts.push(check("api_key", &limits.keys, &client, limits.key_per_min))
+            }
             // Guessing keys must not be a way around the public quota: a wrong key is
             // counted against the caller's address like an anonymous request, then refused.
             None => {
                 key_refused = true;
-                verdicts.push(check(&limits.public, &ip, limits.public_per_min));
+                verdicts.push(check("public", &limits.public, &ip, limits.public_per_min));
             }
         }
     } else {
-        verdicts.push(check(&limits.public, &ip, limits.public_per_min));
+        verdicts.push(check("public", &limits.public, &ip, limits.public_per_min));
     }
     if !key_refused && req.method() == actix_web::http::Method::POST {
         let path = req.path();
         if path == "/api/v1/auth/login" {
-            verdicts.push(check(&limits.login, &ip, limits.login_per_min));
+            verdicts.push(check("login", &limits.login, &ip, limits.login_per_min));
         }
         if path == "/api/v1/auth/register"
             || (path.starts_with("/api/v1/applications/") && path.ends_with("/objections"))
         {
-            verdicts.push(check(&limits.filings, &ip, limits.filings_per_min));
+            verdicts.push(check(
+                "filings",
+                &limits.filings,
+                &ip,
+                limits.filings_per_min,
+            ));
         }
     }
     // The tightest verdict is the one the client sees.
@@ -190,9 +205,12 @@ pub async fn rate_limit(
         .min_by_key(|v| (v.retry_after.is_none(), v.remaining))
         .expect("one verdict");
     let refusal = match verdict.retry_after {
-        Some(secs) => Some(ApiError::TooManyRequests {
-            retry_after_secs: secs,
-        }),
+        Some(secs) => {
+            state.metrics.rate_limited(verdict.name);
+            Some(ApiError::TooManyRequests {
+                retry_after_secs: secs,
+            })
+        }
         None => key_refused.then_some(ApiError::InvalidApiKey),
     };
     if let Some(refusal) = refusal {

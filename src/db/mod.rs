@@ -207,3 +207,29 @@ macro_rules! insert_batch {
         }
     };
 }
+
+/// A consistent copy of a SQLite database, taken online (`VACUUM INTO`: one read transaction,
+/// so writers carry on and the copy is as of one moment); returns its size. Refuses to replace
+/// a file, and refuses PostgreSQL, whose own tools do this job.
+pub fn backup(conn: &mut DbConn, to: &std::path::Path) -> Result<u64, String> {
+    if to.exists() {
+        return Err(format!("{} exists; choose a new file", to.display()));
+    }
+    let DbConn::Sqlite(c) = conn else {
+        return Err(
+            "this database is PostgreSQL: back it up with pg_dump or pg_basebackup \
+                    (see the README)"
+                .into(),
+        );
+    };
+    let path = to
+        .to_str()
+        .ok_or_else(|| format!("{} is not a UTF-8 path", to.display()))?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(path)
+        .execute(c)
+        .map_err(|e| format!("backup to {path} failed: {e}"))?;
+    std::fs::metadata(to)
+        .map(|m| m.len())
+        .map_err(|e| format!("{path}: {e}"))
+}

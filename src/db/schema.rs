@@ -65,7 +65,7 @@ diesel::table! {
         status -> Text,
         replaced_by_id -> Nullable<Text>,
         effective_on -> Nullable<Date>,
-        source -> Nullable<Text>,
+        notes -> Nullable<Text>,
         confidence -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -250,6 +250,8 @@ diesel::table! {
         food_only -> Bool,
         number_prefix -> Nullable<Text>,
         note -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        confidence -> Nullable<Text>,
     }
 }
 
@@ -263,7 +265,7 @@ diesel::table! {
         approval_number -> Nullable<Text>,
         kinds -> Text,
         website -> Nullable<Text>,
-        source -> Nullable<Text>,
+        notes -> Nullable<Text>,
         confidence -> Nullable<Text>,
     }
 }
@@ -278,7 +280,7 @@ diesel::table! {
         product_category -> Text,
         announcement -> Nullable<Text>,
         defining_standard_code -> Nullable<Text>,
-        source -> Nullable<Text>,
+        notes -> Nullable<Text>,
         confidence -> Nullable<Text>,
     }
 }

@@ -21,7 +21,8 @@ pub struct GiRow {
     pub product_category: String,
     pub announcement: Option<String>,
     pub defining_standard_code: Option<String>,
-    pub source: Option<String>,
+    /// Operator metadata (provenance), never in a public answer.
+    pub notes: Option<String>,
     pub confidence: Option<String>,
 }
 
@@ -46,8 +47,6 @@ pub struct GiView {
     /// The standard that defines its quality.
     #[schema(example = "DB63/T 1759-2019")]
     pub defining_standard_code: Option<String>,
-    pub source: Option<String>,
-    pub confidence: Option<String>,
 }
 
 /// An enterprise allowed to use the GI mark (holder of an active `gi_product` designation).
@@ -95,8 +94,6 @@ pub fn views(conn: &mut DbConn, rows: Vec<GiRow>) -> QueryResult<Vec<GiView>> {
             product_category: r.product_category,
             announcement: r.announcement,
             defining_standard_code: r.defining_standard_code,
-            source: r.source,
-            confidence: r.confidence,
         })
         .collect())
 }

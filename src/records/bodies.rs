@@ -25,8 +25,10 @@ pub struct CertificationBody {
     #[schema(example = "green_food")]
     pub kinds: String,
     pub website: Option<String>,
-    pub source: Option<String>,
-    /// `confirmed` or `uncertain`.
+    /// Operator metadata (provenance), never in a public answer.
+    #[serde(skip)]
+    pub notes: Option<String>,
+    #[serde(skip)]
     pub confidence: Option<String>,
 }
 

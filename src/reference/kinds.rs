@@ -27,6 +27,9 @@ pub struct KindRow {
     pub food_only: bool,
     pub number_prefix: Option<String>,
     pub note: Option<String>,
+    /// Operator metadata, never in a public answer.
+    pub notes: Option<String>,
+    pub confidence: Option<String>,
 }
 
 impl KindRow {

@@ -2,4 +2,5 @@
 
 pub mod kinds;
 pub mod repo;
+pub mod review;
 pub mod routes;

@@ -60,7 +60,7 @@ pub(super) struct StandardCsv {
     pub(super) status: StandardStatus,
     pub(super) replaced_by: String,
     pub(super) effective_on: Option<NaiveDate>,
-    pub(super) source: String,
+    pub(super) notes: String,
     pub(super) confidence: String,
 }
 
@@ -88,6 +88,8 @@ pub(super) struct KindCsv {
     pub(super) food_only: bool,
     pub(super) number_prefix: String,
     pub(super) note: String,
+    pub(super) notes: String,
+    pub(super) confidence: String,
 }
 
 #[derive(Deserialize)]
@@ -99,7 +101,7 @@ pub(super) struct BodyCsv {
     pub(super) approval_number: String,
     pub(super) kinds: String,
     pub(super) website: String,
-    pub(super) source: String,
+    pub(super) notes: String,
     pub(super) confidence: String,
 }
 
@@ -113,6 +115,6 @@ pub(super) struct GiCsv {
     pub(super) protected_area_region_codes: String,
     pub(super) announcement: String,
     pub(super) defining_standard: String,
-    pub(super) source: String,
+    pub(super) notes: String,
     pub(super) confidence: String,
 }

@@ -237,7 +237,7 @@ pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
                 level: s.level,
                 status: s.status,
                 effective_on: s.effective_on,
-                source: none_if_empty(s.source.clone()),
+                notes: none_if_empty(s.notes.clone()),
                 confidence: none_if_empty(s.confidence.clone()),
                 code: code.clone(),
             };
@@ -317,6 +317,8 @@ pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
                         food_only: k.food_only,
                         number_prefix: none_if_empty(k.number_prefix),
                         note: none_if_empty(k.note),
+                        notes: none_if_empty(k.notes),
+                        confidence: none_if_empty(k.confidence),
                     })
                     .execute(conn)?;
                 r.application_kinds += 1;
@@ -347,7 +349,7 @@ pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
                         approval_number: none_if_empty(b.approval_number),
                         kinds: b.kinds,
                         website: none_if_empty(b.website),
-                        source: none_if_empty(b.source),
+                        notes: none_if_empty(b.notes),
                         confidence: none_if_empty(b.confidence),
                     })
                     .execute(conn)?;
@@ -386,7 +388,7 @@ pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
                     product_category: g.product_category,
                     announcement: none_if_empty(g.announcement),
                     defining_standard_code: none_if_empty(g.defining_standard),
-                    source: none_if_empty(g.source),
+                    notes: none_if_empty(g.notes),
                     confidence: none_if_empty(g.confidence),
                 })
                 .execute(conn)?;
@@ -400,6 +402,7 @@ pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
             }
             r.geographical_indications += 1;
         }
+        refresh_operator_notes(conn)?;
 
         if r.total() > 0 {
             audit::record(
@@ -417,4 +420,54 @@ pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
         }
         Ok(r)
     })
+}
+
+/// Provenance notes and confidence are operator metadata that the seeds keep current: rows
+/// seeded by an earlier release get this release's (a no-op when nothing changed). The public
+/// description of an application kind is kept current the same way.
+fn refresh_operator_notes(conn: &mut DbConn) -> ApiResult<()> {
+    use crate::db::schema::{
+        application_kinds as k, certification_bodies as b, geographical_indications as g,
+        standards as s,
+    };
+    for row in rows::<StandardCsv>("standards.csv", STANDARDS)? {
+        let v = row.value;
+        let code = StandardCode::parse(&v.code)
+            .map_err(|e| SeedError::new("standards.csv", row.line, "code", e))?;
+        diesel::update(s::table.filter(s::code.eq(code.as_str())))
+            .set((
+                s::notes.eq(none_if_empty(v.notes)),
+                s::confidence.eq(none_if_empty(v.confidence)),
+            ))
+            .execute(conn)?;
+    }
+    for row in rows::<BodyCsv>("certification_bodies.csv", BODIES)? {
+        let v = row.value;
+        diesel::update(b::table.filter(b::key.eq(&v.key)))
+            .set((
+                b::notes.eq(none_if_empty(v.notes)),
+                b::confidence.eq(none_if_empty(v.confidence)),
+            ))
+            .execute(conn)?;
+    }
+    for row in rows::<GiCsv>("geographical_indications.csv", GIS)? {
+        let v = row.value;
+        diesel::update(g::table.filter(g::key.eq(&v.key)))
+            .set((
+                g::notes.eq(none_if_empty(v.notes)),
+                g::confidence.eq(none_if_empty(v.confidence)),
+            ))
+            .execute(conn)?;
+    }
+    for row in rows::<KindCsv>("application_kinds.csv", KINDS)? {
+        let v = row.value;
+        diesel::update(k::table.filter(k::code.eq(v.code)))
+            .set((
+                k::note.eq(none_if_empty(v.note)),
+                k::notes.eq(none_if_empty(v.notes)),
+                k::confidence.eq(none_if_empty(v.confidence)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

@@ -124,7 +124,10 @@ pub async fn login(
     state
         .login_throttle
         .begin(&username, &caller.client)
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+        .map_err(|retry_after_secs| {
+            state.metrics.rate_limited("sign_in_throttle");
+            ApiError::TooManyRequests { retry_after_secs }
+        })?;
     let lookup = username.clone();
     // Hashing is slow on purpose: off the async threads, on the blocking pool.
     let user = state
@@ -364,7 +367,10 @@ pub async fn change_password(
     state
         .login_throttle
         .begin(&actor.username, &caller.client)
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+        .map_err(|retry_after_secs| {
+            state.metrics.rate_limited("sign_in_throttle");
+            ApiError::TooManyRequests { retry_after_secs }
+        })?;
     let id = actor.user_id.clone();
     let user = state
         .db(move |conn| users::find(conn, &id)?.ok_or(ApiError::InvalidToken))

@@ -23,7 +23,8 @@ pub struct StandardRow {
     pub status: StandardStatus,
     pub replaced_by_id: Option<String>,
     pub effective_on: Option<NaiveDate>,
-    pub source: Option<String>,
+    /// Operator metadata (provenance), never in a public answer.
+    pub notes: Option<String>,
     pub confidence: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -165,10 +166,6 @@ pub struct StandardView {
     pub effective_on: Option<NaiveDate>,
     /// Current and already in effect today (a published standard may take effect later).
     pub in_force: bool,
-    /// Where the reference data came from.
-    pub source: Option<String>,
-    /// `confirmed` or `uncertain`, for seeded rows.
-    pub confidence: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub version: i32,
@@ -202,8 +199,6 @@ impl StandardView {
             effective_on: row.effective_on,
             in_force: status == StandardStatus::Current
                 && row.effective_on.is_none_or(|d| d <= crate::clock::today()),
-            source: row.source.clone(),
-            confidence: row.confidence.clone(),
             created_at: crate::clock::to_utc(row.created_at),
             updated_at: crate::clock::to_utc(row.updated_at),
             version: row.version,

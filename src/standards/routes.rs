@@ -171,7 +171,7 @@ pub async fn create_standard(
                     level,
                     status,
                     effective_on: b.effective_on,
-                    source: None,
+                    notes: None,
                     confidence: None,
                 };
                 let row = service::create(conn, new)?;

@@ -15,7 +15,7 @@ pub struct NewStandard {
     pub level: Option<StandardLevel>,
     pub status: StandardStatus,
     pub effective_on: Option<NaiveDate>,
-    pub source: Option<String>,
+    pub notes: Option<String>,
     pub confidence: Option<String>,
 }
 
@@ -48,7 +48,7 @@ pub fn create(conn: &mut DbConn, new: NewStandard) -> ApiResult<StandardRow> {
         status: new.status,
         replaced_by_id: None,
         effective_on: new.effective_on,
-        source: new.source,
+        notes: new.notes,
         confidence: new.confidence,
         created_at: now,
         updated_at: now,

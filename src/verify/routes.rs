@@ -49,6 +49,7 @@ pub async fn verify(
     errors.finish()?;
     let number = number.map(|n| n.to_string()).unwrap_or_default();
     let cache = cache.into_inner();
+    let metrics = state.metrics.clone();
     let body = state
         .db(move |conn| {
             if at.is_some() || !cache.enabled() {
@@ -58,9 +59,12 @@ pub async fn verify(
             }
             let generation = crate::audit::head_seq(conn)?;
             let key = format!("{number}\u{0}{}", kind.map_or("", ApplicationKind::as_str));
+            let mut missed = false;
             let json = cache.get_or_load(&key, generation, || {
+                missed = true;
                 verify_number(conn, &number, kind, None)
             })?;
+            metrics.cache_lookup("verify", !missed);
             Ok(with_checked_at(&json))
         })
         .await?;

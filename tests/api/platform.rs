@@ -578,3 +578,193 @@ async fn forwarding_headers_name_the_client_only_behind_a_trusted_proxy() {
         assert_eq!(get(&app, "203.0.113.3").await, 429);
     }
 }
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_refusals_cache_and_the_audit_head() {
+    for backend in crate::common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "指标枸杞").await;
+        crate::public_api::certify(&app, &a, &product, "green_food", "LB-18-2611016666").await;
+        let missing = format!("/api/v1/products/{}", uuid::Uuid::now_v7());
+        app.get(&missing, None).await.assert(404);
+        for _ in 0..2 {
+            app.get("/api/v1/verify/LB-18-2611016666", None)
+                .await
+                .assert(200);
+        }
+        let limited = TestApp::spawn_with(backend, &[("REGISTRY_PUBLIC_RATE_PER_MIN", "1")]).await;
+        limited.get("/api/v1/products", None).await.assert(200);
+        limited.get("/api/v1/products", None).await.assert(429);
+        let r = limited.get("/metrics", None).await;
+        let text = r.body.as_str().unwrap_or_default().to_owned();
+        let line = r#"registry_rate_limit_rejections_total{limit="public"} 1"#;
+        assert!(text.contains(line), "{line} not in\n{text}");
+        // The host itself may read them (the tests' client is on loopback).
+        let r = app.get("/metrics", None).await;
+        r.assert(200);
+        let text = r.body.as_str().unwrap_or_default().to_owned();
+        for line in [
+            // By pattern, never by id: one series per route.
+            r#"registry_http_requests_total{method="GET",route="/api/v1/products/{id}",status="404"} 1"#,
+            r#"registry_http_requests_total{method="GET",route="/api/v1/verify/{number}",status="200"} 2"#,
+            r#"registry_cache_lookups_total{cache="verify",result="miss"} 1"#,
+            r#"registry_cache_lookups_total{cache="verify",result="hit"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+        for name in [
+            "registry_http_request_duration_seconds_bucket{",
+            r#"registry_db_pool_connections{state="idle"}"#,
+            "registry_db_pool_wait_seconds_count",
+            "registry_audit_head_sequence ",
+        ] {
+            assert!(text.contains(name), "{name} not in\n{text}");
+        }
+        assert!(!text.contains(&missing), "an id became a label");
+        let head = text
+            .lines()
+            .find_map(|l| l.strip_prefix("registry_audit_head_sequence "))
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap();
+        assert!(head > 0, "{head}");
+
+        // With a token configured, the token is needed, from anywhere.
+        let app = TestApp::spawn_with(backend, &[("REGISTRY_METRICS_TOKEN", "scrape-me")]).await;
+        app.get("/metrics", None).await.assert(403);
+        app.get("/metrics", Some("wrong")).await.assert(403);
+        app.get("/metrics", Some("scrape-me")).await.assert(200);
+    }
+}
+
+#[actix_web::test]
+async fn json_logs_carry_the_request_id_on_every_line_of_a_request() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
+        .args(["serve"])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("l.db").display()),
+        )
+        .env("REGISTRY_BIND", format!("127.0.0.1:{port}"))
+        .env("REGISTRY_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    // Every line up to and including the one that says the request was answered.
+    let lines = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let done = line.contains("\"answered\"");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
+    });
+    let client = awc::Client::default();
+    let url = format!("http://127.0.0.1:{port}/api/v1/products?sector=toys");
+    let mut answered = None;
+    for _ in 0..100 {
+        match client
+            .get(&url)
+            .insert_header(("X-Request-Id", "trace-me-42"))
+            .send()
+            .await
+        {
+            Ok(r) => {
+                answered = Some(r.status().as_u16());
+                break;
+            }
+            Err(_) => actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    assert_eq!(answered, Some(422));
+    // Wait for the line of that request, then stop the server.
+    let mut waited = 0;
+    while !lines.is_finished() && waited < 100 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let lines = lines.join().unwrap();
+    assert!(
+        lines.last().is_some_and(|l| l.contains("answered")),
+        "{lines:#?}"
+    );
+    for line in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+    // Every line written while serving it names the request.
+    let request_lines: Vec<_> = lines.iter().filter(|l| l.contains("trace-me-42")).collect();
+    assert!(!request_lines.is_empty(), "{lines:#?}");
+    for line in request_lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["span"]["request_id"], "trace-me-42", "{line}");
+    }
+}
+
+#[actix_web::test]
+async fn backup_copies_a_sqlite_database_online_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let copy = dir.path().join("copy.db");
+    let run = |args: &[&str], url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
+            .args(args)
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let url = format!("sqlite://{}", db.display());
+    assert!(run(&["seed", "--demo"], &url).status.success());
+    let out = run(&["backup", "--to", copy.to_str().unwrap()], &url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The copy is a whole register: it opens and holds what the original holds.
+    let count = |path: &std::path::Path| -> (i64, i64) {
+        use registry::db::schema::{audit_log, enterprises};
+        let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        (
+            enterprises::table.count().get_result(&mut c).unwrap(),
+            audit_log::table.count().get_result(&mut c).unwrap(),
+        )
+    };
+    let copied = count(&copy);
+    assert!(copied.0 > 0 && copied.1 > 0, "{copied:?}");
+    assert_eq!(copied, count(&db));
+    // A second backup to the same file is refused, and the first copy is untouched.
+    let before = std::fs::read(&copy).unwrap();
+    let out = run(&["backup", "--to", copy.to_str().unwrap()], &url);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+    // PostgreSQL has its own tools; the command says which.
+    if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
+        let out = run(
+            &["backup", "--to", dir.path().join("pg.db").to_str().unwrap()],
+            &pg,
+        );
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+    }
+}

@@ -241,3 +241,108 @@ async fn succession_is_set_by_patch_and_names_a_catalogued_successor() {
     })
     .await;
 }
+
+/// Public answers carry the facts; where a fact comes from and whether it is confirmed is for
+/// admins, who get the uncertain rows to check.
+#[actix_web::test]
+async fn reference_provenance_is_for_admins_and_public_answers_carry_facts_only() {
+    crate::common::each_backend(|app: TestApp| async move {
+        // Anything that reads like research notes must never reach a public answer.
+        let leaks = |body: &serde_json::Value| {
+            // A body's own web site is a fact; any other address is a citation.
+            let mut body = body.clone();
+            for item in body["items"].as_array_mut().into_iter().flatten() {
+                item.as_object_mut().unwrap().remove("website");
+            }
+            let text = body.to_string();
+            [
+                "\"source\"",
+                "\"confidence\"",
+                "\"notes\"",
+                "http",
+                "file ids",
+                "placeholder",
+                "uncertain",
+            ]
+            .into_iter()
+            .filter(|w| text.contains(w))
+            .collect::<Vec<_>>()
+        };
+        for path in [
+            "/api/v1/standards?limit=100",
+            "/api/v1/geographical-indications?limit=100",
+            "/api/v1/certification-bodies?limit=100",
+            "/api/v1/application-kinds",
+        ] {
+            let r = app.get(path, None).await;
+            r.assert(200);
+            assert!(!r.body["items"].as_array().unwrap().is_empty(), "{path}");
+            assert_eq!(leaks(&r.body), Vec::<&str>::new(), "{path}: {}", r.body);
+        }
+        let gi = app.gi("qaidam_goji_protected_product");
+        let r = app
+            .get(&format!("/api/v1/geographical-indications/{gi}"), None)
+            .await;
+        assert_eq!(leaks(&r.body), Vec::<&str>::new(), "{}", r.body);
+
+        // Admins get the rows to confirm, with their notes; nobody else does.
+        let path = "/api/v1/reference/review";
+        app.get(path, None).await.assert(401);
+        for who in ["market", "ent_a"] {
+            app.get(path, Some(&app.token(who).await)).await.assert(403);
+        }
+        let admin = app.token("admin").await;
+        let r = app.get(path, Some(&admin)).await;
+        r.assert(200);
+        let items = r.body["items"].as_array().unwrap().clone();
+        assert!(items.iter().all(|i| i["confidence"] == "uncertain"));
+        let halal = items
+            .iter()
+            .find(|i| i["table"] == "application_kind" && i["key"] == "halal")
+            .expect("the halal validity is to be confirmed");
+        assert!(
+            halal["notes"].as_str().unwrap().contains("24 months"),
+            "{halal}"
+        );
+        // Neutral provenance: no web addresses, no look-up references.
+        let mut all = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let r = app
+                .get(
+                    &format!("{path}?confidence=all&limit=100&cursor={cursor}"),
+                    Some(&admin),
+                )
+                .await;
+            r.assert(200);
+            all.extend(r.body["items"].as_array().unwrap().iter().cloned());
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_owned(),
+                None => break,
+            }
+        }
+        assert!(all.len() > 100, "{}", all.len());
+        let text = serde_json::Value::from(all.clone()).to_string();
+        for w in ["http", "file ids", "find_string", "GitHub"] {
+            assert!(!text.contains(w), "{w} in {text}");
+        }
+        // Paged in a stable order.
+        let first = app
+            .get(&format!("{path}?confidence=all&limit=2"), Some(&admin))
+            .await;
+        let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+        let second = app
+            .get(
+                &format!("{path}?confidence=all&limit=2&cursor={cursor}"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(second.body["items"][0], all[2], "{}", second.body);
+        let r = app
+            .get(&format!("{path}?confidence=maybe"), Some(&admin))
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), vec!["confidence"]);
+    })
+    .await;
+}
