@@ -14,6 +14,7 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// Liveness
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The process is up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -29,6 +30,7 @@ pub struct Readiness {
     pub database: &'static str,
 }
 
+/// Readiness (the database answers)
 #[utoipa::path(
     get, path = "/readyz", tag = "operations",
     responses(

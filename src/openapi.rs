@@ -140,11 +140,153 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The document as served and as committed in `openapi/openapi.json`: the handlers'
+/// annotations, completed with what every operation of a kind can answer (see [`complete`]).
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    complete(&mut doc);
+    doc
+}
+
 /// The spec as served and as committed in `openapi/openapi.json`.
 pub fn spec_json() -> String {
-    let mut s = ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises");
+    let mut s = serde_json::to_string_pretty(&document()).expect("JSON serialises");
     s.push('\n');
     s
+}
+
+/// Answers that do not depend on the handler, added where a handler's annotation leaves them
+/// out, so the document lists every status an operation can give:
+/// - every `/api/v1` operation: 401 (a bad bearer token or an unknown `X-API-Key` is refused
+///   before any handler runs), 429 (rate limits) and 503 (the database is unavailable), and the
+///   rate-limit headers on every answer;
+/// - with a request body: 400 (not JSON, not `application/json`, or too large) and 422;
+/// - with query parameters: 422;
+/// - `GET` under `/api/v1`: 304 (the `If-None-Match` validators).
+///
+/// Public operations accept an optional `X-API-Key` (a higher quota); ids are `format: uuid`.
+fn complete(doc: &mut serde_json::Value) {
+    use serde_json::{json, Map, Value};
+    let problem = |description: &str, headers: Value| {
+        json!({
+            "description": description,
+            "headers": headers,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        })
+    };
+    let retry_after = json!({"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}});
+    let components = doc["components"].as_object_mut().expect("components");
+    components.insert(
+        "responses".into(),
+        json!({
+            "MalformedRequest": problem("Malformed request: the body is not JSON, not sent as `application/json`, or larger than 256 KiB (`malformed_request`)", json!({})),
+            "Unauthenticated": problem("Not signed in where that is needed (`unauthenticated`), a bearer token that is invalid, expired or from an ended session (`invalid_token`), or an unknown `X-API-Key` (`invalid_api_key`)", json!({})),
+            "ValidationFailed": problem("Invalid input: `errors` names each field (`validation_failed`)", json!({})),
+            "TooManyRequests": problem("A rate limit was reached (`too_many_requests`)", retry_after.clone()),
+            "Unavailable": problem("The database is unavailable (`unavailable`)", retry_after),
+            "NotModified": {"description": "Not modified: `If-None-Match` holds the current `ETag`"},
+        }),
+    );
+    components["securitySchemes"]["api_key"] = json!({
+        "type": "apiKey", "in": "header", "name": "X-API-Key",
+        "description": "A registered app's key: optional on public operations, where it raises the rate limit (see `/api/v1/api-clients`)"
+    });
+    let rate_headers = json!({
+        "X-RateLimit-Limit": {"description": "Requests allowed per minute for this caller", "schema": {"type": "integer"}},
+        "X-RateLimit-Remaining": {"description": "Requests left in the current minute", "schema": {"type": "integer"}},
+        "X-Request-Id": {"description": "This request's id, as in the logs", "schema": {"type": "string"}},
+    });
+    let ref_to = |name: &str| json!({"$ref": format!("#/components/responses/{name}")});
+    let is_uuid_name = |name: &str| {
+        (name == "id" || name.ends_with("_id"))
+            && !matches!(name, "request_id" | "entity_id" | "key_id")
+    };
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    for (path, item) in paths.iter_mut() {
+        let api = path.starts_with("/api/v1");
+        for (method, op) in item.as_object_mut().expect("path item").iter_mut() {
+            let has_body = op.get("requestBody").is_some();
+            // `get_mut`, not indexing: indexing a missing key would insert a null.
+            let has_query = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let parameters = op.get_mut("parameters").and_then(Value::as_array_mut);
+            for p in parameters.into_iter().flatten() {
+                if p["name"].as_str().is_some_and(is_uuid_name) && p["schema"]["type"] == "string" {
+                    p["schema"]["format"] = json!("uuid");
+                }
+            }
+            let responses: &mut Map<String, Value> =
+                op["responses"].as_object_mut().expect("responses");
+            let mut add = |status: &str, name: &str| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| ref_to(name));
+            };
+            if has_body {
+                add("400", "MalformedRequest");
+                add("422", "ValidationFailed");
+            }
+            if has_query {
+                add("422", "ValidationFailed");
+            }
+            if api {
+                add("401", "Unauthenticated");
+                add("429", "TooManyRequests");
+                add("503", "Unavailable");
+                if method == "get" {
+                    add("304", "NotModified");
+                }
+                for response in responses.values_mut() {
+                    if response.get("$ref").is_none() {
+                        let headers = response
+                            .as_object_mut()
+                            .expect("response")
+                            .entry("headers")
+                            .or_insert_with(|| json!({}));
+                        for (k, v) in rate_headers.as_object().expect("headers") {
+                            headers
+                                .as_object_mut()
+                                .expect("headers")
+                                .entry(k.clone())
+                                .or_insert(v.clone());
+                        }
+                    }
+                }
+                let security = op
+                    .as_object_mut()
+                    .expect("operation")
+                    .entry("security")
+                    .or_insert_with(|| json!([{}]));
+                let list = security.as_array_mut().expect("security list");
+                if list
+                    .iter()
+                    .any(|r| r.as_object().is_some_and(Map::is_empty))
+                {
+                    list.push(json!({"api_key": []}));
+                }
+            }
+        }
+    }
+    for schema in components_schemas(doc) {
+        let properties = schema.get_mut("properties").and_then(|p| p.as_object_mut());
+        for (name, prop) in properties.into_iter().flatten() {
+            let is_string = prop["type"] == "string"
+                || prop["type"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&json!("string")));
+            if is_uuid_name(name) && is_string && prop.get("format").is_none() {
+                prop["format"] = json!("uuid");
+            }
+        }
+    }
+}
+
+fn components_schemas(doc: &mut serde_json::Value) -> impl Iterator<Item = &mut serde_json::Value> {
+    doc.get_mut("components")
+        .and_then(|c| c.get_mut("schemas"))
+        .and_then(|s| s.as_object_mut())
+        .into_iter()
+        .flat_map(|m| m.values_mut())
 }

@@ -9,13 +9,11 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{self, Next};
 use actix_web::HttpResponse;
 use actix_web::{http::header, web, App, HttpServer};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Settings;
 use crate::db::{self, BackendKind, DbPool};
 use crate::error::{ApiError, FieldError};
-use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
     api_clients, applications, audit, enterprises, gis, health, products, records, reference,
@@ -362,7 +360,7 @@ impl Application {
         let cors_origins = std::sync::Arc::new(settings.cors_origins.clone());
         let data = web::Data::new(state);
         spawn_housekeeping(data.clone());
-        let spec = ApiDoc::openapi();
+        let spec = crate::openapi::document();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -384,7 +382,10 @@ impl Application {
                 .service(crate::observe::metrics)
                 .service(audit::routes::jwks)
                 .service(web::redirect("/docs", "/docs/"))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .external_url_unchecked("/api-docs/openapi.json", spec.clone()),
+                )
                 .service(
                     web::scope("/api/v1")
                         .wrap(middleware::from_fn(api_clients::limits::rate_limit))

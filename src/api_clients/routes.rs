@@ -59,6 +59,7 @@ pub struct CreateApiClientRequest {
 
 crate::page_type!(ApiClientPage, ApiClientView);
 
+/// Create an API client and its key (admins)
 #[utoipa::path(
     post, path = "/api/v1/api-clients", tag = "api clients",
     request_body = CreateApiClientRequest,
@@ -144,6 +145,7 @@ pub struct ListClientsQuery {
     pub cursor: Option<String>,
 }
 
+/// List API clients (admins)
 #[utoipa::path(
     get, path = "/api/v1/api-clients", tag = "api clients",
     params(ListClientsQuery),
@@ -177,6 +179,7 @@ pub async fn list_clients(
     }))
 }
 
+/// Revoke an API client's key (admins)
 #[utoipa::path(
     delete, path = "/api/v1/api-clients/{id}", tag = "api clients",
     params(("id" = String, Path, description = "API client id")),

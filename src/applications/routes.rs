@@ -44,6 +44,7 @@ pub struct CreateApplicationRequest {
     pub documents: Vec<DocumentRef>,
 }
 
+/// Draft an application
 #[utoipa::path(
     post, path = "/api/v1/applications", tag = "applications",
     request_body = CreateApplicationRequest,
@@ -113,6 +114,7 @@ pub struct ListApplicationsQuery {
     pub cursor: Option<String>,
 }
 
+/// List applications
 #[utoipa::path(
     get, path = "/api/v1/applications", tag = "applications",
     params(ListApplicationsQuery),
@@ -151,6 +153,7 @@ pub async fn list_applications(
     Ok(HttpResponse::Ok().json(ApplicationPage { items, next_cursor }))
 }
 
+/// Get an application with its history
 #[utoipa::path(
     get, path = "/api/v1/applications/{id}", tag = "applications",
     params(("id" = String, Path, description = "Application id")),
@@ -186,6 +189,7 @@ pub struct AmendApplicationRequest {
     pub product_id: Option<String>,
 }
 
+/// Amend a draft or answer a change request
 #[utoipa::path(
     patch, path = "/api/v1/applications/{id}", tag = "applications",
     params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
@@ -265,7 +269,8 @@ async fn run_step(
 }
 
 macro_rules! step_endpoint {
-    ($fn:ident, $doc_path:literal, $route:literal, $step:expr, $desc:literal, $who:literal) => {
+    ($fn:ident, $doc_path:literal, $route:literal, $step:expr, $summary:literal, $desc:literal, $who:literal) => {
+        #[doc = $summary]
         #[utoipa::path(
             post, path = $doc_path, tag = "applications",
             params(("id" = String, Path, description = "Application id")),
@@ -291,6 +296,7 @@ step_endpoint!(
     "/api/v1/applications/{id}/submit",
     "/applications/{id}/submit",
     Step::Submit,
+    "Submit an application",
     "Submitted (the enterprise must be active)",
     "Not the applicant"
 );
@@ -299,6 +305,7 @@ step_endpoint!(
     "/api/v1/applications/{id}/withdraw",
     "/applications/{id}/withdraw",
     Step::Withdraw,
+    "Withdraw an application",
     "Withdrawn (before a decision)",
     "Not the applicant"
 );
@@ -307,10 +314,12 @@ step_endpoint!(
     "/api/v1/applications/{id}/start-review",
     "/applications/{id}/start-review",
     Step::StartReview,
+    "Start reviewing a submitted application",
     "Under review, assigned to the caller",
     "Not a regulator of the deciding agency"
 );
 step_endpoint!(grant_application, "/api/v1/applications/{id}/grant", "/applications/{id}/grant", Step::Grant,
+    "Grant a designation after its public notice",
     "Granted: the designation exists, with its number (after the public notice, with no open or upheld objection)", "Not a regulator of the deciding agency");
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -321,6 +330,7 @@ pub struct DecideRequest {
     pub reason: Option<String>,
 }
 
+/// Decide an application under review
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/decide", tag = "applications",
     params(("id" = String, Path, description = "Application id")),
@@ -362,6 +372,7 @@ pub struct ObjectionRequest {
     pub text: String,
 }
 
+/// Object to a designation during its public notice
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/objections", tag = "applications",
     params(("id" = String, Path, description = "Application id")),
@@ -425,6 +436,7 @@ pub struct ResolveObjectionRequest {
     pub reason: String,
 }
 
+/// Resolve an objection
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/objections/{objection_id}/resolve", tag = "applications",
     params(("id" = String, Path, description = "Application id"), ("objection_id" = String, Path, description = "Objection id")),

@@ -71,6 +71,7 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+/// Read the audit trail
 #[utoipa::path(
     get, path = "/api/v1/audit-log", tag = "audit",
     params(AuditQuery),
@@ -140,6 +141,7 @@ pub async fn list_audit(
     }))
 }
 
+/// Check the audit chain (admins)
 #[utoipa::path(
     get, path = "/api/v1/audit-log/verify", tag = "audit",
     responses(

@@ -21,6 +21,7 @@ pub struct ChangesQuery {
     #[param(example = "certification,designation")]
     pub types: Option<String>,
 }
+/// Follow the public change feed
 #[utoipa::path(
     get, path = "/api/v1/changes", tag = "changes",
     params(ChangesQuery),

@@ -21,6 +21,7 @@ pub struct IdentityChangeList {
     pub items: Vec<IdentityChangeView>,
 }
 
+/// List an enterprise's identity changes
 #[utoipa::path(
     get, path = "/api/v1/enterprises/{id}/identity-changes", tag = "enterprises",
     params(("id" = String, Path, description = "Enterprise id")),

@@ -37,6 +37,7 @@ pub struct RegisterResponse {
     pub enterprise: EnterpriseView,
 }
 
+/// Sign up an enterprise
 #[utoipa::path(
     post, path = "/api/v1/auth/register", tag = "auth",
     request_body = RegisterRequest,

@@ -38,6 +38,7 @@ pub struct ListEnterprisesQuery {
     pub cursor: Option<String>,
 }
 
+/// List enterprises
 #[utoipa::path(
     get, path = "/api/v1/enterprises", tag = "enterprises",
     params(ListEnterprisesQuery),
@@ -82,6 +83,7 @@ pub async fn list_enterprises(
     Ok(HttpResponse::Ok().json(EnterprisePage { items, next_cursor }))
 }
 
+/// Get an enterprise
 #[utoipa::path(
     get, path = "/api/v1/enterprises/{id}", tag = "enterprises",
     params(("id" = String, Path, description = "Enterprise id")),
@@ -127,6 +129,7 @@ pub struct RegisterByRegulatorRequest {
     pub uscc_override_reason: Option<String>,
 }
 
+/// Register an enterprise directly (market regulation)
 #[utoipa::path(
     post, path = "/api/v1/enterprises", tag = "enterprises",
     request_body = RegisterByRegulatorRequest,
@@ -181,6 +184,7 @@ pub async fn register_by_regulator(
     Ok(created_versioned(&view, view.version, location))
 }
 
+/// Verify a pending enterprise (market regulation)
 #[utoipa::path(
     post, path = "/api/v1/enterprises/{id}/verify", tag = "enterprises",
     params(("id" = String, Path, description = "Enterprise id")),
@@ -327,6 +331,7 @@ pub struct UpdateEnterpriseRequest {
     pub contact_email: Option<String>,
 }
 
+/// Edit an enterprise
 #[utoipa::path(
     patch, path = "/api/v1/enterprises/{id}", tag = "enterprises",
     params(("id" = String, Path, description = "Enterprise id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),

@@ -20,6 +20,7 @@ pub struct ListGisQuery {
     pub cursor: Option<String>,
 }
 
+/// List geographical indications
 #[utoipa::path(
     get, path = "/api/v1/geographical-indications", tag = "geographical indications",
     params(ListGisQuery),
@@ -45,6 +46,7 @@ pub async fn list_gis(
     Ok(HttpResponse::Ok().json(GiPage { items, next_cursor }))
 }
 
+/// Get a geographical indication and its authorised users
 #[utoipa::path(
     get, path = "/api/v1/geographical-indications/{id}", tag = "geographical indications",
     params(("id" = String, Path, description = "GI id")),

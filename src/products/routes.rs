@@ -87,6 +87,7 @@ pub struct ListProductsQuery {
     pub cursor: Option<String>,
 }
 
+/// Search products
 #[utoipa::path(
     get, path = "/api/v1/products", tag = "products",
     params(ListProductsQuery),
@@ -159,6 +160,7 @@ pub async fn list_products(
     }))
 }
 
+/// Get a product's profile
 #[utoipa::path(
     get, path = "/api/v1/products/{id}", tag = "products",
     params(("id" = String, Path, description = "Product id")),
@@ -187,6 +189,7 @@ pub async fn get_product(
     Ok(ok_versioned(&profile, v))
 }
 
+/// Look a product up by GTIN
 #[utoipa::path(
     get, path = "/api/v1/products/by-gtin/{gtin}", tag = "products",
     params(("gtin" = String, Path, description = "GTIN-13", example = "6936983800013")),
@@ -217,6 +220,7 @@ pub async fn get_product_by_gtin(
     Ok(ok_versioned(&ProductView::from(&row), row.version))
 }
 
+/// Register a product
 #[utoipa::path(
     post, path = "/api/v1/products", tag = "products",
     request_body = CreateProductRequest,
@@ -280,6 +284,7 @@ pub struct UpdateProductRequest {
     pub status: Option<String>,
 }
 
+/// Edit a product
 #[utoipa::path(
     patch, path = "/api/v1/products/{id}", tag = "products",
     params(("id" = String, Path, description = "Product id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),

@@ -25,6 +25,7 @@ pub struct DeclaredStandard {
 
 crate::page_type!(DeclaredStandardPage, DeclaredStandard);
 
+/// List the standards a product declares
 #[utoipa::path(
     get, path = "/api/v1/products/{id}/standards", tag = "products",
     params(("id" = String, Path, description = "Product id")),
@@ -71,6 +72,7 @@ pub struct DeclareStandardRequest {
     pub standard_code: String,
 }
 
+/// Declare a standard for a product
 #[utoipa::path(
     post, path = "/api/v1/products/{id}/standards", tag = "products",
     params(("id" = String, Path, description = "Product id")),
@@ -115,6 +117,7 @@ pub async fn declare(
     Ok(HttpResponse::Created().json(item))
 }
 
+/// Withdraw a declared standard
 #[utoipa::path(
     delete, path = "/api/v1/products/{id}/standards/{standard_id}", tag = "products",
     params(("id" = String, Path, description = "Product id"), ("standard_id" = String, Path, description = "Standard id")),

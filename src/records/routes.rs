@@ -144,6 +144,7 @@ pub struct ListCertsQuery {
     pub cursor: Option<String>,
 }
 
+/// List certificates
 #[utoipa::path(
     get, path = "/api/v1/certifications", tag = "certifications",
     params(ListCertsQuery),
@@ -174,6 +175,7 @@ pub async fn list_certifications(
     Ok(HttpResponse::Ok().json(CertPage { items, next_cursor }))
 }
 
+/// Get a certificate with its history
 #[utoipa::path(
     get, path = "/api/v1/certifications/{id}", tag = "certifications",
     params(("id" = String, Path, description = "Certification id")),
@@ -229,6 +231,7 @@ pub struct ListBodiesQuery {
     pub cursor: Option<String>,
 }
 
+/// List certification bodies
 #[utoipa::path(
     get, path = "/api/v1/certification-bodies", tag = "certifications",
     params(ListBodiesQuery),
@@ -275,6 +278,7 @@ pub struct ListDesignationsQuery {
     pub cursor: Option<String>,
 }
 
+/// List designations
 #[utoipa::path(
     get, path = "/api/v1/designations", tag = "designations",
     params(ListDesignationsQuery),
@@ -306,6 +310,7 @@ pub async fn list_designations(
     Ok(HttpResponse::Ok().json(DesignationPage { items, next_cursor }))
 }
 
+/// Get a designation with its history
 #[utoipa::path(
     get, path = "/api/v1/designations/{id}", tag = "designations",
     params(("id" = String, Path, description = "Designation id")),

@@ -120,6 +120,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ApplicationKindInfo>> {
 
 crate::page_type!(ApplicationKindPage, ApplicationKindInfo);
 
+/// List application kinds and their rules
 #[utoipa::path(
     get, path = "/api/v1/application-kinds", tag = "reference",
     responses((status = 200, description = "Every kind with its rules (one page)", body = ApplicationKindPage))

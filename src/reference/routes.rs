@@ -22,6 +22,7 @@ pub struct ListRegionsQuery {
     pub cursor: Option<String>,
 }
 
+/// List Qinghai's administrative divisions
 #[utoipa::path(
     get, path = "/api/v1/regions", tag = "reference",
     params(ListRegionsQuery),
@@ -43,6 +44,7 @@ pub async fn list_regions(
     Ok(HttpResponse::Ok().json(RegionPage { items, next_cursor }))
 }
 
+/// List the agencies and what they decide
 #[utoipa::path(
     get, path = "/api/v1/agencies", tag = "reference",
     responses((status = 200, description = "All agencies (a short list: one page)", body = AgencyPage))
@@ -56,6 +58,7 @@ pub async fn list_agencies(state: web::Data<AppState>) -> ApiResult<HttpResponse
     }))
 }
 
+/// List sectors and categories
 #[utoipa::path(
     get, path = "/api/v1/sectors", tag = "reference",
     responses((status = 200, description = "The plan's four sectors with their product categories (one page)", body = SectorPage))

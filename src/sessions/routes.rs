@@ -99,6 +99,7 @@ fn session_change<'a>(action: &'a str, user: &'a UserRow) -> Change<'a> {
     }
 }
 
+/// Sign in
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
@@ -176,6 +177,7 @@ enum RefreshOutcome {
     Refused,
 }
 
+/// Exchange a refresh token for new tokens
 #[utoipa::path(
     post, path = "/api/v1/auth/refresh", tag = "auth",
     request_body = RefreshRequest,
@@ -254,6 +256,7 @@ pub struct LogoutRequest {
     pub refresh_token: Option<String>,
 }
 
+/// Sign out
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth",
     request_body(content = Option<LogoutRequest>, description = "Optional"),
@@ -312,6 +315,7 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Who am I
 #[utoipa::path(
     get, path = "/api/v1/auth/me", tag = "auth",
     responses((status = 200, body = UserView), (status = 401, body = Problem, content_type = "application/problem+json")),

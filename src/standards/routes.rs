@@ -34,6 +34,7 @@ pub struct ListStandardsQuery {
     pub cursor: Option<String>,
 }
 
+/// Search the standards catalogue
 #[utoipa::path(
     get, path = "/api/v1/standards", tag = "standards",
     params(ListStandardsQuery),
@@ -71,6 +72,7 @@ pub async fn list_standards(
     }))
 }
 
+/// Get a standard
 #[utoipa::path(
     get, path = "/api/v1/standards/{id}", tag = "standards",
     params(("id" = String, Path, description = "Standard id")),
@@ -110,6 +112,7 @@ pub struct CreateStandardRequest {
     pub effective_on: Option<NaiveDate>,
 }
 
+/// Add a standard (admins)
 #[utoipa::path(
     post, path = "/api/v1/standards", tag = "standards",
     request_body = CreateStandardRequest,
@@ -209,6 +212,7 @@ pub struct UpdateStandardRequest {
     pub effective_on: Option<NaiveDate>,
 }
 
+/// Change a standard's status or succession (admins)
 #[utoipa::path(
     patch, path = "/api/v1/standards/{id}", tag = "standards",
     params(("id" = String, Path, description = "Standard id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),

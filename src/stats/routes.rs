@@ -16,6 +16,7 @@ pub struct ProgressQuery {
     pub year: Option<String>,
 }
 
+/// The plan's targets and progress
 #[utoipa::path(
     get, path = "/api/v1/stats/plan-progress", tag = "statistics",
     params(ProgressQuery),
@@ -43,6 +44,7 @@ pub async fn get_plan_progress(
     let p = state.db(move |conn| Ok(plan_progress(conn, year)?)).await?;
     Ok(HttpResponse::Ok().json(p))
 }
+/// Register-wide counts
 #[utoipa::path(
     get, path = "/api/v1/stats/summary", tag = "statistics",
     responses((status = 200, description = "Counts by sector, region and kind", body = Summary))

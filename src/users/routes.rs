@@ -31,6 +31,7 @@ pub struct CreateUserRequest {
     pub enterprise_id: Option<String>,
 }
 
+/// Create an account (admins)
 #[utoipa::path(
     post, path = "/api/v1/users", tag = "users",
     request_body = CreateUserRequest,
@@ -91,6 +92,7 @@ pub struct ListUsersQuery {
     pub cursor: Option<String>,
 }
 
+/// List accounts (admins)
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "users",
     params(ListUsersQuery),
@@ -133,6 +135,7 @@ pub async fn list_users(
     }))
 }
 
+/// Get an account
 #[utoipa::path(
     get, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = String, Path, description = "User id")),
@@ -172,6 +175,7 @@ pub struct UpdateUserRequest {
     pub password: Option<String>,
 }
 
+/// Disable, re-enable or reset an account (admins)
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = String, Path, description = "User id"), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),

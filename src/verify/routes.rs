@@ -22,6 +22,7 @@ pub struct VerifyQuery {
     #[param(value_type = Option<ApplicationKind>)]
     pub kind: Option<String>,
 }
+/// Verify a certificate or designation number
 #[utoipa::path(
     get, path = "/api/v1/verify/{number}", tag = "verification",
     params(("number" = String, Path, description = "Certificate or designation number", example = "QHMP-2026-0001"), VerifyQuery),
@@ -106,6 +107,7 @@ pub struct BatchRequest {
 }
 pub const MAX_BATCH: usize = 100;
 
+/// Verify many numbers at once
 #[utoipa::path(
     post, path = "/api/v1/verify/batch", tag = "verification",
     request_body = BatchRequest,

@@ -69,6 +69,54 @@ fn every_operation_documents_its_errors() {
                     "{method} {path} needs a 401 response"
                 );
             }
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{method} {path} has no summary"
+            );
+            let api = path.starts_with("/api/v1");
+            let mut expected: Vec<&str> = Vec::new();
+            if api {
+                // A bad token or key, a rate limit, a database that is down: any operation.
+                expected.extend(["401", "429", "503"]);
+                if method == "get" {
+                    expected.push("304");
+                }
+            }
+            if op.get("requestBody").is_some() {
+                expected.extend(["400", "422"]);
+            }
+            let has_query = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            if has_query {
+                expected.push("422");
+            }
+            for status in expected {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path"
+                    && (p["name"] == "id" || p["name"].as_str().unwrap().ends_with("_id"))
+                {
+                    assert_eq!(
+                        p["schema"]["format"], "uuid",
+                        "{method} {path} {}",
+                        p["name"]
+                    );
+                }
+            }
+            if api {
+                let security = op["security"].as_array().expect("security");
+                let public = security.iter().any(|r| r.as_object().unwrap().is_empty());
+                assert_eq!(
+                    public,
+                    security.iter().any(|r| r.get("api_key").is_some()),
+                    "{method} {path}: a public operation takes an optional X-API-Key"
+                );
+            }
             if is_write
                 && path.starts_with("/api/v1")
                 && !path.ends_with("/logout")
@@ -83,6 +131,12 @@ fn every_operation_documents_its_errors() {
         }
     }
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(
+        spec["components"]["securitySchemes"]["api_key"]["name"],
+        "X-API-Key"
+    );
+    let limited = &spec["paths"]["/api/v1/products"]["get"]["responses"]["200"]["headers"];
+    assert!(limited["X-RateLimit-Remaining"].is_object(), "{limited}");
     assert!(spec["components"]["schemas"]["Problem"].is_object());
 }
 
