@@ -24,6 +24,7 @@ pub mod products;
 pub mod publication;
 pub mod records;
 pub mod reference;
+pub mod search;
 pub mod seeds;
 pub mod sessions;
 pub mod signing;

@@ -30,6 +30,10 @@ pub fn prepare_database(
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
+    let indexed = crate::search::backfill(&mut conn)?;
+    if indexed > 0 {
+        tracing::info!(indexed, "search documents written for rows that had none");
+    }
     let report = seeds::load_reference(&mut conn).map_err(|e| e.to_string())?;
     if report.total() > 0 {
         tracing::info!(?report, "reference data loaded");

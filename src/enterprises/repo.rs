@@ -6,6 +6,7 @@ use crate::db::schema::{enterprise_sectors, enterprises};
 use crate::db::{contains_pattern, lower, region_prefix_pattern, DbConn};
 use crate::domain::{EnterpriseStatus, Scale, Sector};
 use crate::pagination::PageRequest;
+use crate::search;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = enterprises)]
@@ -76,11 +77,20 @@ pub fn list(
         q = q.filter(enterprises::status.eq(s));
     }
     if let Some(text) = &f.q {
-        q = q.filter(
-            lower(enterprises::name)
-                .like(contains_pattern(text))
-                .escape('\\'),
-        );
+        // The index finds the candidates, LIKE keeps the exact substring matches.
+        let grams = search::query_grams(text);
+        q = q
+            .filter(search::matching(
+                conn,
+                search::Entity::Enterprise,
+                "enterprises.id",
+                &grams,
+            ))
+            .filter(
+                lower(enterprises::name)
+                    .like(contains_pattern(text))
+                    .escape('\\'),
+            );
     }
     if let Some(after) = &page.after {
         q = q.filter(enterprises::id.gt(after.clone()));
@@ -119,7 +129,17 @@ pub fn insert(conn: &mut DbConn, row: &EnterpriseRow, sectors: &[Sector]) -> Que
     diesel::insert_into(enterprises::table)
         .values(row)
         .execute(conn)?;
+    index(conn, std::slice::from_ref(row))?;
     replace_sectors(conn, &row.id, sectors)
+}
+
+/// Writes the enterprises' search documents (their names).
+pub fn index(conn: &mut DbConn, rows: &[EnterpriseRow]) -> QueryResult<()> {
+    let docs: Vec<(String, Vec<String>)> = rows
+        .iter()
+        .map(|r| (r.id.clone(), search::document_grams(&[&r.name])))
+        .collect();
+    search::index(conn, search::Entity::Enterprise, &docs)
 }
 
 pub fn replace_sectors(conn: &mut DbConn, id: &str, sectors: &[Sector]) -> QueryResult<()> {
@@ -153,13 +173,17 @@ pub fn sectors_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String,
 
 /// Writes the whole row if it is still at `version` (the row carries version + 1).
 pub fn update_guarded(conn: &mut DbConn, row: &EnterpriseRow, version: i32) -> QueryResult<usize> {
-    diesel::update(
+    let n = diesel::update(
         enterprises::table
             .filter(enterprises::id.eq(&row.id))
             .filter(enterprises::version.eq(version)),
     )
     .set(row)
-    .execute(conn)
+    .execute(conn)?;
+    if n == 1 {
+        index(conn, std::slice::from_ref(row))?;
+    }
+    Ok(n)
 }
 
 /// Pending registrations filed before `before`, oldest first.

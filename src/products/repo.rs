@@ -8,6 +8,7 @@ use crate::db::schema::{
 use crate::db::{contains_pattern, lower, region_prefix_pattern, DbConn};
 use crate::domain::{ApplicationKind, EnterpriseStatus, ProductStatus, RecordStatus, Sector};
 use crate::pagination::PageRequest;
+use crate::search;
 use crate::standards::repo::StandardRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -93,6 +94,14 @@ pub fn list(
         q = q.filter(products::is_new_product.eq(n));
     }
     if let Some(text) = &f.q {
+        // The index finds the candidates, LIKE keeps the exact substring matches.
+        let grams = search::query_grams(text);
+        q = q.filter(search::matching(
+            conn,
+            search::Entity::Product,
+            "products.id",
+            &grams,
+        ));
         let p = contains_pattern(text);
         q = q.filter(
             lower(products::name)
@@ -175,18 +184,31 @@ pub fn find_by_gtin(conn: &mut DbConn, gtin: &str) -> QueryResult<Option<Product
 pub fn insert(conn: &mut DbConn, row: &ProductRow) -> QueryResult<()> {
     diesel::insert_into(products::table)
         .values(row)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    index(conn, std::slice::from_ref(row))
+}
+
+/// Writes the products' search documents (name and brand).
+pub fn index(conn: &mut DbConn, rows: &[ProductRow]) -> QueryResult<()> {
+    let docs: Vec<(String, Vec<String>)> = rows
+        .iter()
+        .map(|r| (r.id.clone(), search::document_grams(&[&r.name, &r.brand])))
+        .collect();
+    search::index(conn, search::Entity::Product, &docs)
 }
 
 pub fn update_guarded(conn: &mut DbConn, row: &ProductRow, version: i32) -> QueryResult<usize> {
-    diesel::update(
+    let n = diesel::update(
         products::table
             .filter(products::id.eq(&row.id))
             .filter(products::version.eq(version)),
     )
     .set(row)
-    .execute(conn)
+    .execute(conn)?;
+    if n == 1 {
+        index(conn, std::slice::from_ref(row))?;
+    }
+    Ok(n)
 }
 
 pub fn declared_standards(

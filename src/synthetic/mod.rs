@@ -260,6 +260,7 @@ fn enterprises_stage(conn: &mut DbConn, g: &mut Gen<'_>, n_ent: u64) -> ApiResul
         let now = g.now;
         write_tx(conn, |conn| -> ApiResult<()> {
             crate::insert_batch!(conn, enterprises::table, &rows)?;
+            crate::enterprises::repo::index(conn, &rows)?;
             let sector_rows: Vec<_> = sectors
                 .iter()
                 .map(|(e, s)| {
@@ -348,6 +349,7 @@ fn products_stage(
         let now = g.now;
         write_tx(conn, |conn| -> ApiResult<()> {
             crate::insert_batch!(conn, products::table, &rows)?;
+            crate::products::repo::index(conn, &rows)?;
             audit::record_many(conn, &g.ctx, &changes, now)?;
             Ok(())
         })?;

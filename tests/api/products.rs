@@ -407,3 +407,80 @@ async fn a_patch_checks_the_references_again() {
     })
     .await;
 }
+
+/// `q` is served by the n-gram index: any length from one character, name or brand, kept in
+/// step with edits, and rebuilt for rows written before the index existed.
+#[actix_web::test]
+async fn search_finds_substrings_of_any_length_through_the_index_and_follows_edits() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let mut body = app.product_body("雪域牦牛酸奶", None);
+        body["brand"] = json!("Yak-Gold");
+        let r = app.post("/api/v1/products", Some(&a), &body).await;
+        r.assert(201);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        let find = |q: &str| {
+            let app = &app;
+            let url = format!("/api/v1/products?q={}", urlencode(q));
+            async move {
+                let r = app.get(&url, None).await;
+                r.assert(200);
+                ids(&r.body)
+            }
+        };
+        for q in ["牦", "牦牛", "牛酸", "雪域牦牛酸奶", "yak-g", "GOLD", "k-g"] {
+            assert_eq!(find(q).await, vec![id.clone()], "q={q}");
+        }
+        for q in ["熊猫", "酸牦", "牦  牛", "gold yak", "%", "_"] {
+            assert!(find(q).await.is_empty(), "q={q}");
+        }
+        // An edit moves the product from its old words to its new ones.
+        let r = app
+            .patch(
+                &format!("/api/v1/products/{id}"),
+                Some(&a),
+                &json!({"name": "高原藏羊肉"}),
+            )
+            .await;
+        r.assert(200);
+        assert!(find("牦牛").await.is_empty());
+        assert_eq!(find("藏羊").await, vec![id.clone()]);
+
+        // Enterprises by name, the same way.
+        let r = app.get("/api/v1/enterprises?limit=100", None).await;
+        let name = r.body["items"][0]["name"].as_str().unwrap().to_owned();
+        let first: String = name.chars().take(1).collect();
+        let r = app
+            .get(
+                &format!("/api/v1/enterprises?q={}", urlencode(&first)),
+                None,
+            )
+            .await;
+        assert!(ids(&r.body).contains(&r.body["items"][0]["id"].as_str().unwrap().to_owned()));
+        assert!(r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["name"].as_str().unwrap().contains(&first)));
+
+        // Rows the index has never seen (written before it existed) are indexed at start.
+        use diesel::RunQueryDsl;
+        diesel::sql_query("DELETE FROM search_docs")
+            .execute(&mut app.conn())
+            .unwrap();
+        assert!(find("藏羊").await.is_empty());
+        let n = registry::search::backfill(&mut app.conn()).unwrap();
+        assert!(n >= 2, "{n}");
+        assert_eq!(find("藏羊").await, vec![id.clone()]);
+    })
+    .await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,261 @@
+//! `q`: substring search over names and brands, Chinese included, served by an n-gram index on
+//! both backends rather than by reading every row.
+//!
+//! A text is indexed as the unigrams and bigrams of its runs of letters and digits, lower-cased
+//! (`柴达木枸杞` → 柴 达 木 枸 杞 柴达 达木 木枸 枸杞). A query asks for the bigrams of each of its
+//! runs, or the letter itself for a one-letter run: every substring match has them all, so the
+//! index narrows the rows to candidates and the `LIKE` beside it keeps the exact matches. A
+//! query with no letter or digit matches nothing. One- and two-character queries, which
+//! trigram indexes cannot serve, are single index look-ups here.
+//!
+//! The index is `search_docs` (one row per product or enterprise): on PostgreSQL its `grams`
+//! are a `TEXT[]` under a GIN index; on SQLite they are hex-encoded tokens in a text column
+//! behind an FTS5 index (`search_index`, external content, kept in step by triggers).
+
+use std::collections::BTreeSet;
+
+use diesel::connection::SimpleConnection;
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Text};
+
+use crate::db::DbConn;
+
+type MultiBackend = <DbConn as diesel::Connection>::Backend;
+
+/// What a search document describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Product,
+    Enterprise,
+}
+
+impl Entity {
+    fn as_str(self) -> &'static str {
+        match self {
+            Entity::Product => "product",
+            Entity::Enterprise => "enterprise",
+        }
+    }
+}
+
+/// Lower-cased runs of letters and digits.
+fn runs(text: &str) -> Vec<Vec<char>> {
+    let mut out = Vec::new();
+    let mut run = Vec::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            run.push(c);
+        } else if !run.is_empty() {
+            out.push(std::mem::take(&mut run));
+        }
+    }
+    if !run.is_empty() {
+        out.push(run);
+    }
+    out
+}
+
+/// The grams a document is indexed under: every letter and every pair of neighbours.
+pub fn document_grams(texts: &[&str]) -> Vec<String> {
+    let mut grams = BTreeSet::new();
+    for run in texts.iter().flat_map(|t| runs(t)) {
+        grams.extend(run.iter().map(char::to_string));
+        grams.extend(run.windows(2).map(|w| w.iter().collect::<String>()));
+    }
+    grams.into_iter().collect()
+}
+
+/// The grams every match of `q` has; empty when `q` has no letter or digit.
+pub fn query_grams(q: &str) -> Vec<String> {
+    let mut grams = BTreeSet::new();
+    for run in runs(q) {
+        if run.len() == 1 {
+            grams.insert(run[0].to_string());
+        } else {
+            grams.extend(run.windows(2).map(|w| w.iter().collect::<String>()));
+        }
+    }
+    grams.into_iter().collect()
+}
+
+/// SQLite's FTS5 tokens: a gram as lower-case hex, so no tokenizer rule can split or fold it.
+fn token(gram: &str) -> String {
+    hex::encode(gram.as_bytes())
+}
+
+/// `id_column IN (documents of `entity` having every gram)`, for a list query's filter.
+/// `id_column` is the qualified id of the listed table (`products.id`).
+pub fn matching<T: 'static>(
+    conn: &DbConn,
+    entity: Entity,
+    id_column: &'static str,
+    grams: &[String],
+) -> Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>> {
+    if grams.is_empty() {
+        return Box::new(sql::<Bool>("1 = 0"));
+    }
+    let head = format!(
+        "{id_column} IN (SELECT entity_id FROM search_docs WHERE entity = '{}' AND ",
+        entity.as_str()
+    );
+    match conn {
+        DbConn::Pg(_) => Box::new(
+            sql::<Bool>(&format!("{head}grams @> string_to_array("))
+                .bind::<Text, _>(grams.join(" "))
+                .sql(", ' '))"),
+        ),
+        DbConn::Sqlite(_) => Box::new(
+            sql::<Bool>(&format!(
+                "{head}doc IN (SELECT rowid FROM search_index WHERE search_index MATCH "
+            ))
+            .bind::<Text, _>(
+                grams
+                    .iter()
+                    .map(|g| token(g))
+                    .collect::<Vec<_>>()
+                    .join(" AND "),
+            )
+            .sql("))"),
+        ),
+    }
+}
+
+/// Indexes (or re-indexes) documents: `(entity id, grams)`. Call inside the write's transaction.
+pub fn index(conn: &mut DbConn, entity: Entity, docs: &[(String, Vec<String>)]) -> QueryResult<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConn::Pg(c) => {
+            let ids: Vec<&str> = docs.iter().map(|(id, _)| id.as_str()).collect();
+            let grams: Vec<String> = docs.iter().map(|(_, g)| g.join(" ")).collect();
+            diesel::sql_query(
+                "INSERT INTO search_docs (entity, entity_id, grams) \
+                 SELECT $1, d.id, string_to_array(d.g, ' ') FROM unnest($2::text[], $3::text[]) AS d(id, g) \
+                 ON CONFLICT (entity, entity_id) DO UPDATE SET grams = excluded.grams",
+            )
+            .bind::<Text, _>(entity.as_str())
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Array<Text>, _>(grams)
+            .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            for (id, grams) in docs {
+                let tokens: Vec<String> = grams.iter().map(|g| token(g)).collect();
+                diesel::sql_query(
+                    "INSERT INTO search_docs (entity, entity_id, grams) VALUES (?, ?, ?) \
+                     ON CONFLICT (entity, entity_id) DO UPDATE SET grams = excluded.grams",
+                )
+                .bind::<Text, _>(entity.as_str())
+                .bind::<Text, _>(id)
+                .bind::<Text, _>(tokens.join(" "))
+                .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Unindexed {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    a: String,
+    #[diesel(sql_type = Text)]
+    b: String,
+}
+
+/// Indexes the products and enterprises that have no search document yet (rows written before
+/// the index existed); returns how many. Run at start, after the migrations.
+pub fn backfill(conn: &mut DbConn) -> QueryResult<usize> {
+    let mut total = 0;
+    for (entity, select) in [
+        (
+            Entity::Product,
+            "SELECT p.id AS id, p.name AS a, COALESCE(p.brand, '') AS b FROM products p",
+        ),
+        (
+            Entity::Enterprise,
+            "SELECT e.id AS id, e.name AS a, '' AS b FROM enterprises e",
+        ),
+    ] {
+        let alias = if entity == Entity::Product { "p" } else { "e" };
+        let query = format!(
+            "{select} WHERE NOT EXISTS (SELECT 1 FROM search_docs s WHERE s.entity = '{}' \
+             AND s.entity_id = {alias}.id) ORDER BY {alias}.id LIMIT 2000",
+            entity.as_str()
+        );
+        loop {
+            let rows: Vec<Unindexed> = diesel::sql_query(&query).load(conn)?;
+            if rows.is_empty() {
+                break;
+            }
+            let docs: Vec<(String, Vec<String>)> = rows
+                .into_iter()
+                .map(|r| {
+                    let grams = document_grams(&[&r.a, &r.b]);
+                    (r.id, grams)
+                })
+                .collect();
+            total += docs.len();
+            crate::db::write_tx(conn, |conn| index(conn, entity, &docs))?;
+        }
+    }
+    Ok(total)
+}
+
+/// Rebuilds SQLite's FTS5 index from `search_docs` (after a restore, say); PostgreSQL's GIN
+/// index needs nothing of the kind.
+pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(_) => Ok(()),
+        DbConn::Sqlite(c) => {
+            c.batch_execute("INSERT INTO search_index(search_index) VALUES ('rebuild')")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_indexed_by_letters_and_neighbouring_pairs() {
+        assert_eq!(
+            document_grams(&["枸杞原浆", "QH-1"]),
+            ["1", "q", "qh", "h", "原", "原浆", "杞", "杞原", "枸", "枸杞", "浆"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_query_needs_what_every_match_has() {
+        assert_eq!(query_grams("杞"), vec!["杞"]);
+        assert_eq!(query_grams("枸杞原"), vec!["杞原", "枸杞"]);
+        // Runs are searched apart: no pair spans the space.
+        assert_eq!(query_grams("Goji 枸"), vec!["go", "ij", "oj", "枸"]);
+        assert!(query_grams(" %_- ").is_empty());
+        // Every query gram of a substring is a document gram of the text.
+        let doc: BTreeSet<String> = document_grams(&["柴达木 Red-Goji 枸杞"])
+            .into_iter()
+            .collect();
+        for q in ["达木", "d-go", "木", "goji 枸", "柴达木"] {
+            for g in query_grams(q) {
+                assert!(doc.contains(&g), "{q}: {g}");
+            }
+        }
+    }
+
+    #[test]
+    fn tokens_survive_any_tokenizer() {
+        assert_eq!(token("枸杞"), "e69eb8e69d9e");
+        assert!(token("a-b").chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}
