@@ -86,6 +86,7 @@ run verify verify.lua
 run by-gtin gtin.lua
 BENCH_SEARCH=filter run search-filtered search.lua
 BENCH_SEARCH=chinese run search-chinese-2char search.lua
+BENCH_SEARCH=zero run search-zero-hit search.lua
 run product-profile product.lua
 echo "peak server RSS: $(rss_peak) MB"
 if [ "$backend" = postgres ]; then
