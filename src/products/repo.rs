@@ -256,3 +256,53 @@ pub fn undeclare(conn: &mut DbConn, product_id: &str, standard_id: &str) -> Quer
     )
     .execute(conn)
 }
+
+/// What a list item says beside the product, for a page of products: the holder's name and
+/// the kinds of its live certifications and designations (one query each, not one per row).
+pub struct ListExtras {
+    pub enterprise_names: std::collections::HashMap<String, String>,
+    /// (product id, kind) of valid, unexpired certifications.
+    pub certifications: Vec<(String, ApplicationKind)>,
+    /// (product id, kind) of active, unexpired designations.
+    pub designations: Vec<(String, ApplicationKind)>,
+}
+
+pub fn list_extras(conn: &mut DbConn, rows: &[ProductRow]) -> QueryResult<ListExtras> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut enterprise_ids: Vec<&str> = rows.iter().map(|r| r.enterprise_id.as_str()).collect();
+    enterprise_ids.sort_unstable();
+    enterprise_ids.dedup();
+    let today = crate::clock::today();
+    let enterprise_names = enterprises::table
+        .filter(enterprises::id.eq_any(&enterprise_ids))
+        .select((enterprises::id, enterprises::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let certifications = certifications::table
+        .filter(certifications::product_id.eq_any(&ids))
+        .filter(certifications::status.eq(RecordStatus::Valid))
+        .filter(certifications::expires_on.ge(today))
+        .select((certifications::product_id, certifications::kind))
+        .distinct()
+        .load(conn)?;
+    let designations = designations::table
+        .filter(designations::product_id.eq_any(&ids))
+        .filter(designations::status.eq(RecordStatus::Active))
+        .filter(
+            designations::valid_until
+                .is_null()
+                .or(designations::valid_until.ge(today)),
+        )
+        .select((
+            designations::product_id.assume_not_null(),
+            designations::kind,
+        ))
+        .distinct()
+        .load(conn)?;
+    Ok(ListExtras {
+        enterprise_names,
+        certifications,
+        designations,
+    })
+}

@@ -14,7 +14,50 @@ use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, par
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
-crate::page_type!(ProductPage, ProductView);
+crate::page_type!(ProductPage, ProductListItem);
+
+/// A product as a list shows it: enough for a row of results without another call.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ProductListItem {
+    #[serde(flatten)]
+    pub product: ProductView,
+    /// The holder's registered name.
+    #[schema(example = "柴达木红果枸杞科技有限公司")]
+    pub enterprise_name: String,
+    /// Kinds of its valid, unexpired certifications (each once, in code order).
+    #[schema(example = json!(["green_food"]))]
+    pub certifications: Vec<ApplicationKind>,
+    /// Kinds of its active, unexpired designations (each once, in code order).
+    #[schema(example = json!(["gi_product"]))]
+    pub designations: Vec<ApplicationKind>,
+}
+
+impl ProductListItem {
+    fn page(rows: &[ProductRow], extras: &repo::ListExtras) -> Vec<Self> {
+        let kinds = |pairs: &[(String, ApplicationKind)], id: &str| {
+            let mut k: Vec<ApplicationKind> = pairs
+                .iter()
+                .filter(|(p, _)| p == id)
+                .map(|(_, k)| *k)
+                .collect();
+            k.sort_by_key(|k| k.as_str());
+            k.dedup();
+            k
+        };
+        rows.iter()
+            .map(|r| Self {
+                product: ProductView::from(r),
+                enterprise_name: extras
+                    .enterprise_names
+                    .get(&r.enterprise_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                certifications: kinds(&extras.certifications, &r.id),
+                designations: kinds(&extras.designations, &r.id),
+            })
+            .collect()
+    }
+}
 
 /// Loads a product and applies the policy for `action` (404 when the caller may not see it).
 pub fn load_checked(
@@ -150,14 +193,15 @@ pub async fn list_products(
     errors.finish()?;
     let vis = crate::auth::policy::visibility(caller.actor.as_ref());
     let p = page.clone();
-    let rows = state
-        .db(move |conn| Ok(repo::list(conn, &vis, &filter, &p)?))
+    let (items, next_cursor) = state
+        .db(move |conn| {
+            let rows = repo::list(conn, &vis, &filter, &p)?;
+            let (rows, next_cursor) = p.finish(rows, |r| &r.id);
+            let extras = repo::list_extras(conn, &rows)?;
+            Ok((ProductListItem::page(&rows, &extras), next_cursor))
+        })
         .await?;
-    let (rows, next_cursor) = page.finish(rows, |r| &r.id);
-    Ok(HttpResponse::Ok().json(ProductPage {
-        items: rows.iter().map(ProductView::from).collect(),
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(ProductPage { items, next_cursor }))
 }
 
 /// Get a product's profile

@@ -484,3 +484,69 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A list row says who holds the product and what it is certified and designated for, so an
+/// app needs no second call per row.
+#[actix_web::test]
+async fn list_items_name_the_holder_and_the_kinds_of_live_records() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let certified = app.goji_product(&a, "列表绿色枸杞").await;
+        crate::public_api::certify(&app, &a, &certified, "green_food", "LB-18-2611015555").await;
+        let plain = app.goji_product(&a, "列表普通枸杞").await;
+        let r = app
+            .get(
+                &format!("/api/v1/products?enterprise_id={}", app.fx.ent_a),
+                None,
+            )
+            .await;
+        r.assert(200);
+        let item = |id: &str| {
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["id"] == id)
+                .cloned()
+                .unwrap()
+        };
+        let ent = app
+            .get(&format!("/api/v1/enterprises/{}", app.fx.ent_a), None)
+            .await;
+        assert_eq!(item(&certified)["enterprise_name"], ent.body["name"]);
+        assert_eq!(item(&certified)["certifications"], json!(["green_food"]));
+        assert_eq!(item(&certified)["designations"], json!([]));
+        assert_eq!(item(&plain)["certifications"], json!([]));
+        // A suspended certificate is not live.
+        let agri = app.token("agri").await;
+        let cert = app
+            .get(
+                &format!("/api/v1/certifications?product_id={certified}"),
+                Some(&agri),
+            )
+            .await;
+        let cert_id = cert.body["items"][0]["id"].as_str().unwrap().to_owned();
+        app.post(
+            &format!("/api/v1/certifications/{cert_id}/suspend"),
+            Some(&agri),
+            &json!({"reason": "抽检不合格"}),
+        )
+        .await
+        .assert(200);
+        let r = app
+            .get(
+                &format!("/api/v1/products?enterprise_id={}", app.fx.ent_a),
+                None,
+            )
+            .await;
+        let row = r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == certified.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(row["certifications"], json!([]));
+    })
+    .await;
+}
