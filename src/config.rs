@@ -46,9 +46,8 @@ pub struct Settings {
     /// `REGISTRY_FILING_RATE_PER_MIN`: self-registrations and objections per minute per client
     /// address (default 5).
     pub filing_rate_per_min: u32,
-    /// `REGISTRY_VERIFY_CACHE_SIZE`: verification answers kept in memory (0 turns the cache off).
-    /// Exact with any number of instances: an entry is served only while the audit chain's head
-    /// (advanced by every committed write) is where it was when the entry was loaded.
+    /// `REGISTRY_VERIFY_CACHE_SIZE`: verification answers kept in memory (0 turns the cache off),
+    /// each dropped when a record it depends on changes (`crate::cache`).
     pub verify_cache_size: usize,
     /// `REGISTRY_SESSION_MAX_DAYS`: a session (a refresh-token family) ends this many days after
     /// sign-in however often it is refreshed.

@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod changes;
 pub mod clock;
 pub mod config;

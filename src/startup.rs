@@ -308,6 +308,22 @@ fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
 /// Work that follows the clock rather than a request: unverified registrations expire at start
 /// and hourly (a USCC they hold is also freed at once when its company signs up).
 fn spawn_housekeeping(state: web::Data<AppState>) {
+    // The answer cache follows the publication log: other instances' changes drop what they
+    // touch within this interval.
+    let follower = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(crate::cache::FOLLOW_EVERY);
+        loop {
+            every.tick().await;
+            if !follower.answers.enabled() {
+                return;
+            }
+            let answers = follower.answers.clone();
+            if let Err(e) = follower.db(move |conn| Ok(answers.catch_up(conn)?)).await {
+                tracing::debug!(error = %e, "following the publication log failed");
+            }
+        }
+    });
     actix_web::rt::spawn(async move {
         let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
         loop {
@@ -324,6 +340,25 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+/// The instance that made a change never serves the answer it replaced: before a write's
+/// answer goes out, the answer cache follows the publication log up to that write.
+async fn follow_own_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    use actix_web::http::Method;
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?.map_into_boxed_body();
+    if let (true, Some(state)) = (writes && res.status().is_success(), state) {
+        let answers = state.answers.clone();
+        if let Err(e) = state.db(move |conn| Ok(answers.catch_up(conn)?)).await {
+            tracing::warn!(error = %e, "following the publication log after a write failed");
+        }
+    }
+    Ok(res)
 }
 
 /// A bound, running server and the port it got (tests bind port 0).
@@ -343,7 +378,6 @@ impl Application {
             settings.login_rate_per_min,
             settings.filing_rate_per_min,
         ));
-        let verify_cache = web::Data::new(verify::Cache::new(settings.verify_cache_size));
         // The caller extractor (core) reads the token keys and the pool without knowing AppState.
         let keys = web::Data::from(state.keys.clone());
         let pool = web::Data::new(state.pool.clone());
@@ -369,7 +403,6 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(limits.clone())
-                .app_data(verify_cache.clone())
                 .app_data(keys.clone())
                 .app_data(pool.clone())
                 .app_data(checkpointer.clone())
@@ -377,6 +410,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .wrap(middleware::from_fn(validators))
+                .wrap(middleware::from_fn(follow_own_writes))
                 .wrap(cors(cors_origins.clone()))
                 .wrap(middleware::from_fn(crate::observe::request))
                 .wrap(security_headers(hsts))

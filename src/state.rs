@@ -23,6 +23,8 @@ pub struct AppState {
     /// The keys that sign checkpoints and verification answers (kept outside the database).
     pub keyring: Arc<Keyring>,
     pub metrics: Arc<crate::observe::Metrics>,
+    /// Public answers kept in memory, dropped per record as the publication log says.
+    pub answers: Arc<crate::cache::Answers>,
 }
 
 impl AppState {
@@ -31,6 +33,9 @@ impl AppState {
         Self {
             keyring: Arc::new(keyring),
             metrics: Arc::default(),
+            answers: Arc::new(crate::cache::Answers::new(
+                settings.verify_cache_size as u64,
+            )),
             pool,
             backend,
             keys: Arc::new(Keys::new(&settings)),

@@ -1,58 +1,32 @@
-//! The verification cache.
+//! Verification answers as the answer cache (`crate::cache`) keeps them: without the time of
+//! the answer, which is added on the way out, and with the records they were built from.
 
-use super::Verification;
+use std::sync::Arc;
+
+use crate::cache::entity;
 use crate::error::{ApiError, ApiResult};
 
-/// Verification answers in memory, as JSON without `checked_at`, stamped with the audit chain's
-/// head sequence read before the database was asked. Every committed write, by any instance,
-/// advances that sequence, so an entry is served only while nothing at all has changed since it
-/// was loaded: a revoked certificate is never answered from memory once the revocation committed.
-pub struct Cache {
-    capacity: usize,
-    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, std::sync::Arc<str>)>>,
+use super::Verification;
+
+/// The answer as kept: JSON without `checked_at`.
+pub(super) fn cached_form(v: &Verification) -> ApiResult<Arc<str>> {
+    let mut value = serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(o) = value.as_object_mut() {
+        o.remove("checked_at");
+    }
+    Ok(value.to_string().into())
 }
 
-impl Cache {
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            entries: Default::default(),
-        }
+/// What the answer says depends on: the record, its holder and its product.
+pub(super) fn depends_on(v: &Verification) -> Vec<String> {
+    let mut deps = vec![
+        entity(v.record_type.as_str(), &v.record_id),
+        entity("enterprise", &v.holder.enterprise_id),
+    ];
+    if let Some(p) = &v.product {
+        deps.push(entity("product", &p.id));
     }
-
-    pub fn enabled(&self) -> bool {
-        self.capacity > 0
-    }
-
-    /// The answer for `key` as of `generation`, from memory or through `load`.
-    pub fn get_or_load(
-        &self,
-        key: &str,
-        generation: i64,
-        load: impl FnOnce() -> ApiResult<Verification>,
-    ) -> ApiResult<std::sync::Arc<str>> {
-        if let Some((g, json)) = self.entries.lock().expect("verify cache").get(key) {
-            if *g == generation {
-                return Ok(json.clone());
-            }
-        }
-        let mut value =
-            serde_json::to_value(load()?).map_err(|e| ApiError::Internal(e.to_string()))?;
-        if let Some(o) = value.as_object_mut() {
-            o.remove("checked_at");
-        }
-        let json: std::sync::Arc<str> = value.to_string().into();
-        let mut map = self.entries.lock().expect("verify cache");
-        if map.len() >= self.capacity {
-            // Entries of older generations go first; if all are current, start over (rare).
-            map.retain(|_, (g, _)| *g == generation);
-            if map.len() >= self.capacity {
-                map.clear();
-            }
-        }
-        map.insert(key.to_owned(), (generation, json.clone()));
-        Ok(json)
-    }
+    deps
 }
 
 /// Adds the time of the answer to a cached body (a JSON object without `checked_at`).
@@ -67,7 +41,6 @@ pub(super) fn with_checked_at(json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
 
     use chrono::NaiveDate;
 
@@ -99,27 +72,14 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_serves_only_the_generation_it_loaded() {
-        let cache = Cache::new(10);
-        let loads = Cell::new(0);
-        let load = || {
-            loads.set(loads.get() + 1);
-            Ok(sample())
-        };
-        let first = cache.get_or_load("N", 7, load).unwrap();
-        cache.get_or_load("N", 7, load).unwrap();
-        assert_eq!(loads.get(), 1, "second answer from memory");
-        cache.get_or_load("N", 8, load).unwrap();
-        assert_eq!(
-            loads.get(),
-            2,
-            "a write anywhere (a new generation) invalidates"
-        );
-        assert!(!first.contains("checked_at"));
-        let body = with_checked_at(&first);
+    fn a_kept_answer_names_its_records_and_gets_its_time_on_the_way_out() {
+        let v = sample();
+        let kept = cached_form(&v).unwrap();
+        assert!(!kept.contains("checked_at"));
+        assert_eq!(depends_on(&v), vec!["certification:r", "enterprise:e"]);
+        let body = with_checked_at(&kept);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["number"], "N");
         assert!(v["checked_at"].is_string());
-        assert!(!Cache::new(0).enabled());
     }
 }

@@ -1,12 +1,11 @@
 //! Public verification: "is this certificate or designation real, and valid (on that date)?"
-//! `repo` answers from the register, `cache` keeps answers exact across instances, `routes`
+//! `repo` answers from the register, `cache` is the form answers are kept in (see `crate::cache`), `routes`
 //! serves single and batch look-ups.
 
 mod cache;
 mod repo;
 pub mod routes;
 
-pub use cache::Cache;
 pub use repo::verify_number;
 
 use chrono::NaiveDate;

@@ -5,7 +5,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::cache::{with_checked_at, Cache};
+use super::cache::{cached_form, depends_on, with_checked_at};
 use super::repo::verify_number;
 use super::{BatchItem, BatchResponse, Verification};
 use crate::domain::{ApplicationKind, RecordNumber};
@@ -38,7 +38,6 @@ pub struct VerifyQuery {
 pub async fn verify(
     req: HttpRequest,
     state: web::Data<AppState>,
-    cache: web::Data<Cache>,
     number: web::Path<String>,
     q: web::Query<VerifyQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -49,27 +48,33 @@ pub async fn verify(
     let number = errors.take("number", RecordNumber::parse(&number));
     errors.finish()?;
     let number = number.map(|n| n.to_string()).unwrap_or_default();
-    let cache = cache.into_inner();
-    let metrics = state.metrics.clone();
-    let body = state
-        .db(move |conn| {
-            if at.is_some() || !cache.enabled() {
-                // Answers about a past date come from the history; they are not cached.
-                let v = verify_number(conn, &number, kind, at)?;
-                return serde_json::to_string(&v).map_err(|e| ApiError::Internal(e.to_string()));
-            }
-            let generation = crate::audit::head_seq(conn)?;
-            let key = format!("{number}\u{0}{}", kind.map_or("", ApplicationKind::as_str));
-            let mut missed = false;
-            let json = cache.get_or_load(&key, generation, || {
-                missed = true;
-                verify_number(conn, &number, kind, None)
-            })?;
-            metrics.cache_lookup("verify", !missed);
-            Ok(with_checked_at(&json))
-        })
+    let answers = state.answers.clone();
+    if at.is_some() || !answers.enabled() {
+        // Answers about a past date come from the history; they are not kept.
+        let v = state
+            .db(move |conn| verify_number(conn, &number, kind, at))
+            .await?;
+        let body = serde_json::to_string(&v).map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(answer(&req, &state, body));
+    }
+    // Today is in the key: an answer says whether the record is valid today.
+    let key = format!(
+        "verify\u{0}{number}\u{0}{}\u{0}{}",
+        kind.map_or("", ApplicationKind::as_str),
+        crate::clock::today()
+    );
+    if let Some(json) = answers.get(&key) {
+        state.metrics.cache_lookup("verify", true);
+        return Ok(answer(&req, &state, with_checked_at(&json)));
+    }
+    state.metrics.cache_lookup("verify", false);
+    let loaded_at = answers.position();
+    let v = state
+        .db(move |conn| verify_number(conn, &number, kind, None))
         .await?;
-    Ok(answer(&req, &state, body))
+    let json = cached_form(&v)?;
+    answers.insert(key, json.clone(), depends_on(&v), loaded_at);
+    Ok(answer(&req, &state, with_checked_at(&json)))
 }
 
 /// The answer as JSON, or signed as a compact JWS when the caller asks for `application/jose`.

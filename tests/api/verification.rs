@@ -255,3 +255,40 @@ async fn a_number_of_two_kinds_needs_its_kind_and_answers_are_never_cached_by_ht
     })
     .await;
 }
+
+/// How many verification answers came from memory, as `/metrics` says.
+async fn hits(app: &TestApp) -> u64 {
+    let text = app
+        .get("/metrics", None)
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_owned();
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(r#"registry_cache_lookups_total{cache="verify",result="hit"} "#)
+        })
+        .map_or(0, |v| v.trim().parse::<u64>().unwrap())
+}
+
+/// Kept answers are dropped per record: a write to something else leaves them.
+#[actix_web::test]
+async fn an_unrelated_write_leaves_kept_answers_in_place() {
+    each_backend(|app: TestApp| async move {
+        certified(&app).await;
+        let path = format!("/api/v1/verify/{NUMBER}");
+        app.get(&path, None).await.assert(200);
+        app.get(&path, None).await.assert(200);
+        assert_eq!(hits(&app).await, 1);
+        // A write elsewhere in the register…
+        let a = app.token("ent_a").await;
+        app.goji_product(&a, "无关的新产品").await;
+        // …and the answer is still kept.
+        let r = app.get(&path, None).await;
+        r.assert(200);
+        assert_eq!(r.body["status"], "valid");
+        assert_eq!(hits(&app).await, 2);
+    })
+    .await;
+}
