@@ -94,4 +94,8 @@ if [ "$backend" = postgres ]; then
   pg_tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | tail -n1)
   echo "pgbench verify SQL (TCP, prepared, 8 clients, 2 threads): $pg_tps tps"
   python3 -c "print(f'verify / pgbench = {$verify_rps / $pg_tps:.2f}')"
+  out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_lookup.sql registry_bench 2>&1)
+  one_tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | tail -n1)
+  echo "pgbench one-statement certificate lookup (TCP, prepared, 8 clients, 2 threads): $one_tps tps"
+  python3 -c "print(f'verify / one-statement lookup = {$verify_rps / $one_tps:.2f}')"
 fi

@@ -102,7 +102,15 @@ impl diesel::r2d2::ManageConnection for Manager {
 
 pub fn connect(target: &DbTarget) -> Result<DbConn, diesel::ConnectionError> {
     Ok(match target.kind {
-        BackendKind::Postgres => DbConn::Pg(diesel::PgConnection::establish(&target.driver_url)?),
+        BackendKind::Postgres => {
+            let mut conn = diesel::PgConnection::establish(&target.driver_url)?;
+            // The service runs many short queries at once: parallel workers for one of them
+            // only take cores from the others (measured: a common two-character search took
+            // 3 ms of CPU with a Gather Merge, under 1 ms without).
+            conn.batch_execute("SET max_parallel_workers_per_gather = 0")
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            DbConn::Pg(conn)
+        }
         BackendKind::Sqlite => {
             let mut conn = diesel::SqliteConnection::establish(&target.driver_url)?;
             // WAL lets readers run beside the one writer; the busy timeout makes a second writer
