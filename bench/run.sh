@@ -7,7 +7,7 @@
 #   bench/run.sh sqlite       # bench/data/bench.db
 #
 # Settings: SCALE (default 1), DURATION (seconds per run, default 20), CONNECTIONS (default 16),
-# VERIFY_CACHE (the server's REGISTRY_VERIFY_CACHE_SIZE; default 100000, as shipped; 0 = off), POOL, WORKERS.
+# ANSWER_CACHE_MB (the server's REGISTRY_ANSWER_CACHE_MB; default 32, as shipped; 0 = off), POOL, WORKERS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend="${1:-postgres}"
@@ -36,7 +36,7 @@ export JWT_SECRET="bench-secret-bench-secret-bench-secret-0000"
 export REGISTRY_ENV=development RUST_LOG=warn
 # The benchmark's API key gets a quota far above what the machine can serve.
 export REGISTRY_API_KEY_RATE_PER_MIN=1000000000 REGISTRY_DB_POOL_SIZE="${POOL:-16}" REGISTRY_WORKERS="${WORKERS:-2}"
-export REGISTRY_VERIFY_CACHE_SIZE="${VERIFY_CACHE:-100000}"
+export REGISTRY_ANSWER_CACHE_MB="${ANSWER_CACHE_MB:-32}"
 
 $bin migrate >/dev/null
 if ! $bin seed --synthetic "$SCALE" 2>bench/generate.log | tee -a bench/generate.log; then
@@ -78,8 +78,8 @@ run() { # name script [env]
   eval "${name//-/_}_rps=$(echo "$out" | sed -E 's/.*rps=([0-9.]+).*/\1/')"
 }
 
-echo "backend=$backend scale=$SCALE duration=${DURATION}s connections=$CONNECTIONS workers=${WORKERS:-2} pool=${POOL:-16} verify_cache=$REGISTRY_VERIFY_CACHE_SIZE"
-if [ "$REGISTRY_VERIFY_CACHE_SIZE" != 0 ]; then
+echo "backend=$backend scale=$SCALE duration=${DURATION}s connections=$CONNECTIONS workers=${WORKERS:-2} pool=${POOL:-16} answer_cache_mb=$REGISTRY_ANSWER_CACHE_MB"
+if [ "$REGISTRY_ANSWER_CACHE_MB" != 0 ]; then
   run verify-warmup verify.lua   # fills the cache; reported, not compared
 fi
 run verify verify.lua

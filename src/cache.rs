@@ -51,11 +51,16 @@ pub fn entity(kind: &str, id: &str) -> String {
 }
 
 impl Answers {
-    /// At most `capacity` answers (0: none kept).
-    pub fn new(capacity: u64) -> Self {
-        let entries = (capacity > 0).then(|| {
+    /// Answers up to about `bytes` of memory (0: none kept).
+    pub fn new(bytes: u64) -> Self {
+        let entries = (bytes > 0).then(|| {
             moka::sync::Cache::builder()
-                .max_capacity(capacity)
+                .max_capacity(bytes)
+                // What an entry holds, plus about what the cache spends on keeping it.
+                .weigher(|key: &String, e: &Arc<Entry>| {
+                    let deps: usize = e.depends_on.iter().map(|d| d.len() + 24).sum();
+                    u32::try_from(key.len() + e.json.len() + deps + 160).unwrap_or(u32::MAX)
+                })
                 .support_invalidation_closures()
                 .build()
         });
@@ -159,7 +164,7 @@ mod tests {
     use super::*;
 
     fn answers_at(position: i64) -> Answers {
-        let a = Answers::new(100);
+        let a = Answers::new(1 << 20);
         {
             let mut f = a.follower.lock().unwrap();
             f.position = position;

@@ -46,9 +46,9 @@ pub struct Settings {
     /// `REGISTRY_FILING_RATE_PER_MIN`: self-registrations and objections per minute per client
     /// address (default 5).
     pub filing_rate_per_min: u32,
-    /// `REGISTRY_VERIFY_CACHE_SIZE`: verification answers kept in memory (0 turns the cache off),
-    /// each dropped when a record it depends on changes (`crate::cache`).
-    pub verify_cache_size: usize,
+    /// `REGISTRY_ANSWER_CACHE_MB`: memory for answers kept (0 turns the cache off), each
+    /// dropped when a record it depends on changes (`crate::cache`).
+    pub answer_cache_mb: u64,
     /// `REGISTRY_SESSION_MAX_DAYS`: a session (a refresh-token family) ends this many days after
     /// sign-in however often it is refreshed.
     pub session_max_age: Duration,
@@ -214,7 +214,7 @@ impl Settings {
                 .clamp(1, u32::MAX as u64) as u32,
             filing_rate_per_min: number(&get, "REGISTRY_FILING_RATE_PER_MIN", 5)?
                 .clamp(1, u32::MAX as u64) as u32,
-            verify_cache_size: number(&get, "REGISTRY_VERIFY_CACHE_SIZE", 100_000)? as usize,
+            answer_cache_mb: number(&get, "REGISTRY_ANSWER_CACHE_MB", 32)?,
             generated_jwt_secret,
             jwt_secret_previous,
             signing_key,

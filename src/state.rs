@@ -34,7 +34,7 @@ impl AppState {
             keyring: Arc::new(keyring),
             metrics: Arc::default(),
             answers: Arc::new(crate::cache::Answers::new(
-                settings.verify_cache_size as u64,
+                settings.answer_cache_mb.saturating_mul(1 << 20),
             )),
             pool,
             backend,
