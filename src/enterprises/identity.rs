@@ -227,12 +227,7 @@ pub fn decide(
         apply(conn, &mut after, &identity)?;
         after.updated_at = crate::clock::now();
         after.version += 1;
-        if repo::update_guarded(conn, &after, before.version)? == 0 {
-            return Err(ApiError::conflict(
-                "concurrent_update",
-                "the enterprise changed meanwhile; reload and retry",
-            ));
-        }
+        service::save_guarded(conn, &after, before.version)?;
         audit::record(
             conn,
             ctx,

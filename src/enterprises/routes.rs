@@ -227,12 +227,7 @@ pub async fn verify_enterprise(
                 after.verified_at = Some(now);
                 after.updated_at = now;
                 after.version += 1;
-                if repo::update_guarded(conn, &after, before.version)? == 0 {
-                    return Err(ApiError::conflict(
-                        "concurrent_update",
-                        "the enterprise changed meanwhile; reload and retry",
-                    ));
-                }
+                service::save_guarded(conn, &after, before.version)?;
                 let mut views = service::views(conn, &[before, after], |_| true)?;
                 let after_view = views.pop().expect("two");
                 audit::record(
@@ -443,12 +438,7 @@ pub async fn update_enterprise(
                 after.version += 1;
                 let before_view =
                     service::views(conn, std::slice::from_ref(&before), |_| true)?.remove(0);
-                if repo::update_guarded(conn, &after, before.version)? == 0 {
-                    return Err(ApiError::conflict(
-                        "concurrent_update",
-                        "the enterprise changed meanwhile; reload and retry",
-                    ));
-                }
+                service::save_guarded(conn, &after, before.version)?;
                 if let Some(Some(s)) = &sectors {
                     repo::replace_sectors(conn, &id, s)?;
                 }

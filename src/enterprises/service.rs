@@ -215,12 +215,7 @@ pub fn close_pending(
     after.status = closing.status();
     after.updated_at = crate::clock::now();
     after.version += 1;
-    if repo::update_guarded(conn, &after, before.version)? == 0 {
-        return Err(ApiError::conflict(
-            "concurrent_update",
-            "the enterprise changed meanwhile; reload and retry",
-        ));
-    }
+    save_guarded(conn, &after, before.version)?;
     let disabled = crate::users::repo::disable_enterprise_users(conn, &after.id)?;
     for user in &disabled {
         crate::auth::refresh::revoke_all_for_user(conn, user)?;
@@ -241,6 +236,17 @@ pub fn close_pending(
         },
     )?;
     Ok(after)
+}
+
+/// Saves `after` if the enterprise is still at `version`; 409 `concurrent_update` otherwise.
+pub fn save_guarded(conn: &mut DbConn, after: &EnterpriseRow, version: i32) -> ApiResult<()> {
+    if repo::update_guarded(conn, after, version)? == 0 {
+        return Err(ApiError::conflict(
+            "concurrent_update",
+            "the enterprise changed meanwhile; reload and retry",
+        ));
+    }
+    Ok(())
 }
 
 /// Expires every registration left unverified since before `stale_before`; returns how many.
