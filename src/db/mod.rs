@@ -113,12 +113,11 @@ pub fn connect(target: &DbTarget) -> Result<DbConn, diesel::ConnectionError> {
         }
         BackendKind::Sqlite => {
             let mut conn = diesel::SqliteConnection::establish(&target.driver_url)?;
-            // WAL lets readers run beside the one writer; the busy timeout makes a second writer
-            // wait instead of failing; FULL syncs each commit, so an acknowledged write
-            // survives a power loss; SQLite leaves foreign keys off unless asked.
+            // The busy timeout makes a second writer wait instead of failing; FULL syncs each
+            // commit, so an acknowledged write survives a power loss; SQLite leaves foreign keys
+            // off unless asked. (WAL is set once per file, in `build_pool`.)
             conn.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                 PRAGMA foreign_keys = ON;",
+                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             )
             .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
             DbConn::Sqlite(conn)
@@ -135,6 +134,13 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<(DbPool, BackendKind), DbS
                 std::fs::create_dir_all(dir)?;
             }
         }
+    }
+    if target.kind == BackendKind::Sqlite {
+        // WAL lets readers run beside the one writer. It is a property of the file, so it is
+        // set once, before the pool opens its connections: a new connection does not yet know
+        // the file is in WAL mode, and asking for it while another connection writes fails
+        // with "database is locked" without waiting for the busy timeout.
+        connect(&target)?.batch_execute("PRAGMA journal_mode = WAL")?;
     }
     let kind = target.kind;
     let pool = Pool::builder()
@@ -240,4 +246,41 @@ pub fn backup(conn: &mut DbConn, to: &std::path::Path) -> Result<u64, String> {
     std::fs::metadata(to)
         .map(|m| m.len())
         .map_err(|e| format!("{path}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pool replaces connections while the service writes; opening one must wait for the
+    /// writer, not fail.
+    #[test]
+    fn a_sqlite_connection_opens_while_another_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("r.db").display());
+        let (pool, _) = build_pool(&url, 1).unwrap();
+        let mut writer = pool.get().unwrap();
+        writer
+            .batch_execute("CREATE TABLE t (x INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let mut other = connect(&DbTarget::parse(&url).unwrap()).expect("opens beside a writer");
+        let mode: Vec<String> = match &mut other {
+            DbConn::Sqlite(c) => {
+                #[derive(QueryableByName)]
+                struct Mode {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    journal_mode: String,
+                }
+                diesel::sql_query("PRAGMA journal_mode")
+                    .load::<Mode>(c)
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| m.journal_mode)
+                    .collect()
+            }
+            DbConn::Pg(_) => unreachable!(),
+        };
+        assert_eq!(mode, ["wal"]);
+        writer.batch_execute("COMMIT").unwrap();
+    }
 }
