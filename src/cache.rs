@@ -26,8 +26,22 @@ const RECENT: usize = 50_000;
 
 #[derive(Debug)]
 struct Entry {
-    json: Arc<str>,
+    answer: Kept,
     depends_on: Vec<String>,
+}
+
+/// An answer as kept: its JSON, and the version its `ETag` names (when it has one).
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub json: Arc<str>,
+    pub version: Option<i32>,
+}
+
+/// An answer just loaded, with what it was built from.
+#[derive(Debug)]
+pub struct Loaded {
+    pub answer: Kept,
+    pub depends_on: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -59,7 +73,7 @@ impl Answers {
                 // What an entry holds, plus about what the cache spends on keeping it.
                 .weigher(|key: &String, e: &Arc<Entry>| {
                     let deps: usize = e.depends_on.iter().map(|d| d.len() + 24).sum();
-                    u32::try_from(key.len() + e.json.len() + deps + 160).unwrap_or(u32::MAX)
+                    u32::try_from(key.len() + e.answer.json.len() + deps + 160).unwrap_or(u32::MAX)
                 })
                 .support_invalidation_closures()
                 .build()
@@ -74,8 +88,32 @@ impl Answers {
         self.entries.is_some()
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<str>> {
-        self.entries.as_ref()?.get(key).map(|e| e.json.clone())
+    pub fn get(&self, key: &str) -> Option<Kept> {
+        self.entries.as_ref()?.get(key).map(|e| e.answer.clone())
+    }
+
+    /// The answer kept under `key`, or the one `load` builds (kept for the next caller).
+    /// `name` labels the hit and miss counters.
+    pub async fn through<F>(
+        state: &crate::state::AppState,
+        name: &'static str,
+        key: String,
+        load: F,
+    ) -> crate::error::ApiResult<Kept>
+    where
+        F: FnOnce(&mut DbConn) -> crate::error::ApiResult<Loaded> + Send + 'static,
+    {
+        let answers = state.answers.clone();
+        if let Some(kept) = answers.get(&key) {
+            state.metrics.cache_lookup(name, true);
+            return Ok(kept);
+        }
+        state.metrics.cache_lookup(name, false);
+        let loaded_at = answers.position();
+        let loaded = state.db(load).await?;
+        let answer = loaded.answer.clone();
+        answers.insert(key, loaded, loaded_at);
+        Ok(answer)
     }
 
     /// Where the follower is: take it before loading an answer, and pass it to `insert`.
@@ -84,8 +122,9 @@ impl Answers {
     }
 
     /// Keeps an answer loaded after `loaded_at` (a [`position`](Self::position)), unless a
-    /// change to one of `depends_on` has been followed since.
-    pub fn insert(&self, key: String, json: Arc<str>, depends_on: Vec<String>, loaded_at: i64) {
+    /// change to one of the entities it depends on has been followed since.
+    pub fn insert(&self, key: String, loaded: Loaded, loaded_at: i64) {
+        let Loaded { answer, depends_on } = loaded;
         let Some(entries) = &self.entries else { return };
         let follower = self.follower.lock().expect("follower");
         if !follower.started {
@@ -108,7 +147,7 @@ impl Answers {
             }
         }
         // Inserted under the lock: a change followed from now on finds the entry to drop.
-        entries.insert(key, Arc::new(Entry { json, depends_on }));
+        entries.insert(key, Arc::new(Entry { answer, depends_on }));
     }
 
     /// Follows the publication log past the last position, dropping the answers that depend
@@ -135,23 +174,36 @@ impl Answers {
                 return Ok(read);
             }
             read += batch.len();
+            // A new or changed record changes its product's profile too, which cannot name
+            // a record it did not have when it was built.
+            let records: Vec<(&str, &str)> = batch
+                .iter()
+                .map(|p| (p.entity_type.as_str(), p.entity_id.as_str()))
+                .collect();
+            let products = crate::records::products_of(conn, &records)?;
             let mut follower = self.follower.lock().expect("follower");
-            for p in batch {
+            for p in &batch {
                 // Another caller may have followed the same entries meanwhile.
                 if p.seq <= follower.position {
                     continue;
                 }
                 let key = entity(&p.entity_type, &p.entity_id);
-                if let Some(entries) = &self.entries {
-                    let dropped = key.clone();
-                    // moka evaluates the predicate against every entry, lazily; an answer
-                    // reads a handful of entities, so the test is cheap.
-                    let _ =
-                        entries.invalidate_entries_if(move |_, e| e.depends_on.contains(&dropped));
+                let product = products
+                    .iter()
+                    .find(|(t, id, _)| *t == p.entity_type && *id == p.entity_id)
+                    .map(|(_, _, product)| entity("product", product));
+                for changed in std::iter::once(key).chain(product) {
+                    if let Some(entries) = &self.entries {
+                        let dropped = changed.clone();
+                        // moka evaluates the predicate against every entry, lazily; an
+                        // answer reads a handful of entities, so the test is cheap.
+                        let _ = entries
+                            .invalidate_entries_if(move |_, e| e.depends_on.contains(&dropped));
+                    }
+                    follower.recent.push_back((p.seq, changed));
                 }
                 follower.position = p.seq;
-                follower.recent.push_back((p.seq, key));
-                if follower.recent.len() > RECENT {
+                while follower.recent.len() > RECENT {
                     follower.recent.pop_front();
                 }
             }
@@ -173,6 +225,16 @@ mod tests {
         a
     }
 
+    fn loaded(depends_on: &str) -> Loaded {
+        Loaded {
+            answer: Kept {
+                json: "{}".into(),
+                version: None,
+            },
+            depends_on: vec![depends_on.to_owned()],
+        }
+    }
+
     fn follow(a: &Answers, seq: i64, key: &str) {
         let mut f = a.follower.lock().unwrap();
         f.position = seq;
@@ -184,28 +246,13 @@ mod tests {
         let a = answers_at(10);
         let loaded_at = a.position();
         follow(&a, 11, "product:p");
-        a.insert(
-            "stale".into(),
-            "{}".into(),
-            vec![entity("product", "p")],
-            loaded_at,
-        );
+        a.insert("stale".into(), loaded("product:p"), loaded_at);
         assert!(a.get("stale").is_none());
         // A change to something else does not matter.
-        a.insert(
-            "fine".into(),
-            "{}".into(),
-            vec![entity("product", "q")],
-            loaded_at,
-        );
+        a.insert("fine".into(), loaded("product:q"), loaded_at);
         assert!(a.get("fine").is_some());
         // Loaded after the change: kept.
-        a.insert(
-            "fresh".into(),
-            "{}".into(),
-            vec![entity("product", "p")],
-            a.position(),
-        );
+        a.insert("fresh".into(), loaded("product:p"), a.position());
         assert!(a.get("fresh").is_some());
     }
 
@@ -214,7 +261,7 @@ mod tests {
         let a = answers_at(10);
         follow(&a, 20, "product:x");
         // Changes 11..19 are not remembered: nobody can tell what they touched.
-        a.insert("k".into(), "{}".into(), vec![entity("product", "y")], 10);
+        a.insert("k".into(), loaded("product:y"), 10);
         assert!(a.get("k").is_none());
         assert!(!Answers::new(0).enabled());
     }

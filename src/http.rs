@@ -52,6 +52,16 @@ pub fn ok_versioned<T: Serialize>(body: &T, version: i32) -> HttpResponse {
         .json(body)
 }
 
+/// A kept answer (`crate::cache`) as `ok_versioned` would have sent it.
+pub fn ok_kept(kept: &crate::cache::Kept) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if let Some(v) = kept.version {
+        res.insert_header((header::ETAG, etag(v)));
+    }
+    res.content_type("application/json")
+        .body(kept.json.as_bytes().to_vec())
+}
+
 pub fn created_versioned<T: Serialize>(body: &T, version: i32, location: String) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::ETAG, etag(version)))

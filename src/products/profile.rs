@@ -42,6 +42,30 @@ pub struct ProductProfile {
     pub geographical_indications: Vec<GiView>,
 }
 
+impl ProductProfile {
+    /// The entities the profile was built from (`crate::cache`). A record granted later is
+    /// followed to its product by the cache itself.
+    pub fn depends_on(&self) -> Vec<String> {
+        use crate::cache::entity;
+        let mut deps = vec![
+            entity("product", &self.product.id),
+            entity("enterprise", &self.enterprise.id),
+        ];
+        deps.extend(self.standards.iter().map(|s| entity("standard", &s.id)));
+        deps.extend(
+            self.certifications
+                .iter()
+                .map(|c| entity("certification", &c.id)),
+        );
+        deps.extend(
+            self.designations
+                .iter()
+                .map(|d| entity("designation", &d.id)),
+        );
+        deps
+    }
+}
+
 pub fn build(conn: &mut DbConn, row: ProductRow) -> ApiResult<ProductProfile> {
     let today = crate::clock::today();
     let (id, name, uscc, region_code, status): (String, String, String, String, String) =

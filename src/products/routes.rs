@@ -7,10 +7,13 @@ use super::repo::{self, ProductFilter, ProductRow};
 use super::service::{self, CreateProductRequest, Ingredient, NewProduct, ProductView};
 use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{authorize, check, Action, Actor, Caller, Target};
+use crate::cache::{entity, Answers, Kept, Loaded};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{self, ApplicationKind, Gtin, ProductStatus, Sector};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
-use crate::http::{check_if_match, created_versioned, if_match, ok_versioned, parse_param, Json};
+use crate::http::{
+    check_if_match, created_versioned, if_match, ok_kept, ok_versioned, parse_param, Json,
+};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
@@ -223,14 +226,39 @@ pub async fn get_product(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let actor = caller.actor.clone();
-    let profile = state
-        .db(move |conn| {
-            let row = load_checked(conn, actor.as_ref(), &id, Action::Read)?;
-            super::profile::build(conn, row)
+    if actor.is_some() || !state.answers.enabled() {
+        // What a signed-in caller sees may hold private data: built for them, never kept.
+        let profile = state
+            .db(move |conn| {
+                let row = load_checked(conn, actor.as_ref(), &id, Action::Read)?;
+                super::profile::build(conn, row)
+            })
+            .await?;
+        let v = profile.product.version;
+        return Ok(ok_versioned(&profile, v));
+    }
+    // Today is in the key: the profile lists the records in force today.
+    let key = format!("profile\u{0}{id}\u{0}{}", crate::clock::today());
+    let kept = Answers::through(&state, "profile", key, move |conn| {
+        let row = load_checked(conn, None, &id, Action::Read)?;
+        let profile = super::profile::build(conn, row)?;
+        Ok(Loaded {
+            answer: kept(&profile, profile.product.version)?,
+            depends_on: profile.depends_on(),
         })
-        .await?;
-    let v = profile.product.version;
-    Ok(ok_versioned(&profile, v))
+    })
+    .await?;
+    Ok(ok_kept(&kept))
+}
+
+/// An answer to keep in the cache.
+fn kept<T: serde::Serialize>(body: &T, version: i32) -> ApiResult<Kept> {
+    Ok(Kept {
+        json: serde_json::to_string(body)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .into(),
+        version: Some(version),
+    })
 }
 
 /// Look a product up by GTIN
@@ -255,13 +283,29 @@ pub async fn get_product_by_gtin(
     errors.finish()?;
     let gtin = gtin.ok_or(ApiError::NotFound)?;
     let actor = caller.actor.clone();
-    let row = state
-        .db(move |conn| {
-            let row = repo::find_by_gtin(conn, gtin.as_str())?.ok_or(ApiError::NotFound)?;
-            load_checked(conn, actor.as_ref(), &row.id, Action::Read)
+    if actor.is_some() || !state.answers.enabled() {
+        let row = state
+            .db(move |conn| {
+                let row = repo::find_by_gtin(conn, gtin.as_str())?.ok_or(ApiError::NotFound)?;
+                load_checked(conn, actor.as_ref(), &row.id, Action::Read)
+            })
+            .await?;
+        return Ok(ok_versioned(&ProductView::from(&row), row.version));
+    }
+    let key = format!("gtin\u{0}{}", gtin.as_str());
+    let kept = Answers::through(&state, "gtin", key, move |conn| {
+        let row = repo::find_by_gtin(conn, gtin.as_str())?.ok_or(ApiError::NotFound)?;
+        let row = load_checked(conn, None, &row.id, Action::Read)?;
+        Ok(Loaded {
+            answer: kept(&ProductView::from(&row), row.version)?,
+            depends_on: vec![
+                entity("product", &row.id),
+                entity("enterprise", &row.enterprise_id),
+            ],
         })
-        .await?;
-    Ok(ok_versioned(&ProductView::from(&row), row.version))
+    })
+    .await?;
+    Ok(ok_kept(&kept))
 }
 
 /// Register a product

@@ -93,6 +93,42 @@ pub fn live_for_product(conn: &mut DbConn, product_id: &str) -> QueryResult<Vec<
     Ok(ids)
 }
 
+/// The products of the records among `entities` (`(entity type, id)` pairs, as the publication
+/// log names them): `(type, record id, product id)`.
+pub fn products_of(
+    conn: &mut DbConn,
+    entities: &[(&str, &str)],
+) -> QueryResult<Vec<(&'static str, String, String)>> {
+    use crate::db::schema::{certifications as c, designations as d};
+    let ids = |kind: &str| -> Vec<String> {
+        entities
+            .iter()
+            .filter(|(t, _)| *t == kind)
+            .map(|(_, id)| (*id).to_owned())
+            .collect()
+    };
+    let (certs, designations) = (ids("certification"), ids("designation"));
+    let mut out = Vec::new();
+    if !certs.is_empty() {
+        let rows: Vec<(String, String)> = c::table
+            .filter(c::id.eq_any(&certs))
+            .select((c::id, c::product_id))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|(r, p)| ("certification", r, p)));
+    }
+    if !designations.is_empty() {
+        let rows: Vec<(String, Option<String>)> = d::table
+            .filter(d::id.eq_any(&designations))
+            .select((d::id, d::product_id))
+            .load(conn)?;
+        out.extend(
+            rows.into_iter()
+                .filter_map(|(r, p)| Some(("designation", r, p?))),
+        );
+    }
+    Ok(out)
+}
+
 /// A product's live record, with what it certifies.
 #[derive(Debug, Clone)]
 pub struct LiveRecord {

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::cache::{cached_form, depends_on, with_checked_at};
 use super::repo::verify_number;
 use super::{BatchItem, BatchResponse, Verification};
+use crate::cache::{Answers, Kept, Loaded};
 use crate::domain::{ApplicationKind, RecordNumber};
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::{parse_date, parse_param};
@@ -48,8 +49,7 @@ pub async fn verify(
     let number = errors.take("number", RecordNumber::parse(&number));
     errors.finish()?;
     let number = number.map(|n| n.to_string()).unwrap_or_default();
-    let answers = state.answers.clone();
-    if at.is_some() || !answers.enabled() {
+    if at.is_some() || !state.answers.enabled() {
         // Answers about a past date come from the history; they are not kept.
         let v = state
             .db(move |conn| verify_number(conn, &number, kind, at))
@@ -63,18 +63,18 @@ pub async fn verify(
         kind.map_or("", ApplicationKind::as_str),
         crate::clock::today()
     );
-    if let Some(json) = answers.get(&key) {
-        state.metrics.cache_lookup("verify", true);
-        return Ok(answer(&req, &state, with_checked_at(&json)));
-    }
-    state.metrics.cache_lookup("verify", false);
-    let loaded_at = answers.position();
-    let v = state
-        .db(move |conn| verify_number(conn, &number, kind, None))
-        .await?;
-    let json = cached_form(&v)?;
-    answers.insert(key, json.clone(), depends_on(&v), loaded_at);
-    Ok(answer(&req, &state, with_checked_at(&json)))
+    let kept = Answers::through(&state, "verify", key, move |conn| {
+        let v = verify_number(conn, &number, kind, None)?;
+        Ok(Loaded {
+            answer: Kept {
+                json: cached_form(&v)?,
+                version: None,
+            },
+            depends_on: depends_on(&v),
+        })
+    })
+    .await?;
+    Ok(answer(&req, &state, with_checked_at(&kept.json)))
 }
 
 /// The answer as JSON, or signed as a compact JWS when the caller asks for `application/jose`.

@@ -258,6 +258,11 @@ async fn a_number_of_two_kinds_needs_its_kind_and_answers_are_never_cached_by_ht
 
 /// How many verification answers came from memory, as `/metrics` says.
 async fn hits(app: &TestApp) -> u64 {
+    hits_of(app, "verify").await
+}
+
+/// How many answers of one cache came from memory, as `/metrics` says.
+async fn hits_of(app: &TestApp, cache: &str) -> u64 {
     let text = app
         .get("/metrics", None)
         .await
@@ -267,7 +272,9 @@ async fn hits(app: &TestApp) -> u64 {
         .to_owned();
     text.lines()
         .find_map(|l| {
-            l.strip_prefix(r#"registry_cache_lookups_total{cache="verify",result="hit"} "#)
+            l.strip_prefix(&format!(
+                r#"registry_cache_lookups_total{{cache="{cache}",result="hit"}} "#
+            ))
         })
         .map_or(0, |v| v.trim().parse::<u64>().unwrap())
 }
@@ -289,6 +296,52 @@ async fn an_unrelated_write_leaves_kept_answers_in_place() {
         r.assert(200);
         assert_eq!(r.body["status"], "valid");
         assert_eq!(hits(&app).await, 2);
+    })
+    .await;
+}
+
+/// Profiles and GTIN look-ups are kept too: a record granted to the product, or a change to the
+/// product, reaches the next answer at once.
+#[actix_web::test]
+async fn kept_profiles_and_gtin_answers_follow_their_product() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let gtin = crate::common::gtin("693698381234");
+        let body = app.product_body("缓存的枸杞", Some(&gtin));
+        let created = app.post("/api/v1/products", Some(&a), &body).await;
+        created.assert(201);
+        let product = created.body["id"].as_str().unwrap().to_owned();
+        let profile = format!("/api/v1/products/{product}");
+        let by_gtin = format!("/api/v1/products/by-gtin/{gtin}");
+        for _ in 0..2 {
+            let r = app.get(&profile, None).await;
+            r.assert(200);
+            assert_eq!(r.body["certifications"], json!([]));
+            assert_eq!(app.get(&by_gtin, None).await.body["name"], "缓存的枸杞");
+        }
+        assert_eq!(hits_of(&app, "profile").await, 1);
+        assert_eq!(hits_of(&app, "gtin").await, 1);
+        // A renamed product: both answers show the new name, and the ETag moves with it.
+        let before = app.get(&by_gtin, None).await.header("etag");
+        app.patch(&profile, Some(&a), &json!({"name": "改名的枸杞"}))
+            .await
+            .assert(200);
+        let r = app.get(&by_gtin, None).await;
+        assert_eq!(r.body["name"], "改名的枸杞");
+        assert_ne!(r.header("etag"), before);
+        assert_eq!(app.get(&profile, None).await.body["name"], "改名的枸杞");
+        // A certificate granted to the product names a record the kept profile never had.
+        certify(&app, &a, &product, "green_food", NUMBER).await;
+        let r = app.get(&profile, None).await;
+        assert_eq!(
+            r.body["certifications"][0]["certificate_number"], NUMBER,
+            "{}",
+            r.body
+        );
+        // A signed-in owner is answered for themselves, never from what the public is served.
+        let own = app.get(&profile, Some(&a)).await;
+        own.assert(200);
+        assert_eq!(own.header("cache-control").as_deref(), Some("no-store"));
     })
     .await;
 }
