@@ -110,7 +110,9 @@ impl Answers {
         }
         state.metrics.cache_lookup(name, false);
         let loaded_at = answers.position();
-        let loaded = state.db(load).await?;
+        let (loaded, replica_held) = state.db_from(load).await?;
+        // A replica may not yet hold every change followed: the answer is as old as it.
+        let loaded_at = replica_held.map_or(loaded_at, |held| held.min(loaded_at));
         let answer = loaded.answer.clone();
         answers.insert(key, loaded, loaded_at);
         Ok(answer)

@@ -15,6 +15,9 @@ pub enum Environment {
 pub struct Settings {
     /// `DATABASE_URL`: `sqlite://PATH` or `postgres://…`.
     pub database_url: String,
+    /// `DATABASE_READ_URL`: PostgreSQL read replicas (comma-separated), which serve public
+    /// reads; empty: everything is read from `DATABASE_URL`.
+    pub database_read_urls: Vec<String>,
     /// `REGISTRY_BIND`: address to listen on.
     pub bind: String,
     /// `REGISTRY_ENV`: `development` or `production`.
@@ -168,11 +171,31 @@ impl Settings {
                 reason: "between 1 and 900 seconds",
             });
         }
+        let database_read_urls: Vec<String> = get("DATABASE_READ_URL")
+            .unwrap_or_default()
+            .split([',', ' '])
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let primary_is_pg = get("DATABASE_URL")
+            .is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+        if let Some(bad) = database_read_urls.iter().find(|u| {
+            !primary_is_pg || !(u.starts_with("postgres://") || u.starts_with("postgresql://"))
+        }) {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_READ_URL",
+                // Without a password the URL may hold.
+                value: bad.rsplit('@').next().unwrap_or_default().to_owned(),
+                reason:
+                    "read replicas are PostgreSQL streaming replicas of a PostgreSQL DATABASE_URL",
+            });
+        }
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
         Ok(Self {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_read_urls,
             bind: get("REGISTRY_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             environment,
             jwt_secret,

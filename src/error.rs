@@ -251,6 +251,8 @@ impl From<diesel::result::Error> for ApiError {
                 "concurrent_update",
                 "a concurrent change won; reload and retry",
             ),
+            // The server went away mid-request (a primary stopped or failed over).
+            E::DatabaseError(K::ClosedConnection, info) => Self::Unavailable(info.message().into()),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -384,7 +384,17 @@ fn serve(settings: Settings, demo: bool) -> AnyResult<()> {
         load_demo(&mut *pool.get()?)?;
     }
     let keyring = keyring(&settings)?;
-    let state = AppState::new(pool, backend, settings, keyring);
+    let replicas = registry::db::replicas::Replicas::build(
+        &settings.database_read_urls,
+        settings.db_pool_size,
+    )?;
+    if !replicas.is_empty() {
+        println!(
+            "public reads from {} read replica(s) (DATABASE_READ_URL)",
+            settings.database_read_urls.len()
+        );
+    }
+    let state = AppState::new(pool, backend, settings, keyring).with_replicas(replicas);
     println!("serving on http://{addr}  (API docs: http://{addr}/docs/)");
     actix_web::rt::System::new().block_on(async move {
         let app = Application::start(state, listener)?;

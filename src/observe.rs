@@ -72,6 +72,11 @@ struct CacheLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LimitLabels {
     limit: &'static str,
 }
@@ -85,6 +90,7 @@ pub struct Metrics {
     pool_wait: Histogram,
     cache: Family<CacheLabels, Counter>,
     rate_limited: Family<LimitLabels, Counter>,
+    public_reads: Family<SourceLabels, Counter>,
     audit_head: Gauge,
 }
 
@@ -134,6 +140,12 @@ impl Default for Metrics {
             "Requests refused with 429, by limit",
             rate_limited.clone(),
         );
+        let public_reads = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "db_public_reads",
+            "Database work for public reads, by where it ran (primary or replica)",
+            public_reads.clone(),
+        );
         let audit_head = Gauge::default();
         registry.register(
             "audit_head_sequence",
@@ -148,6 +160,7 @@ impl Default for Metrics {
             pool_wait,
             cache,
             rate_limited,
+            public_reads,
             audit_head,
         }
     }
@@ -164,6 +177,13 @@ impl Metrics {
     pub fn rate_limited(&self, limit: &'static str) {
         self.rate_limited
             .get_or_create(&LimitLabels { limit })
+            .inc();
+    }
+
+    pub fn public_read(&self, on_replica: bool) {
+        let source = if on_replica { "replica" } else { "primary" };
+        self.public_reads
+            .get_or_create(&SourceLabels { source })
             .inc();
     }
 

@@ -310,16 +310,33 @@ fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
 fn spawn_housekeeping(state: web::Data<AppState>) {
     // The answer cache follows the publication log: other instances' changes drop what they
     // touch within this interval.
+    // Replicas are asked how far they have replayed at the same pace, and the log is followed
+    // from the freshest of them, so this goes on while the primary is down.
     let follower = state.clone();
     actix_web::rt::spawn(async move {
         let mut every = actix_web::rt::time::interval(crate::cache::FOLLOW_EVERY);
         loop {
             every.tick().await;
-            if !follower.answers.enabled() {
+            let replicas = follower.replicas.clone();
+            let from = if replicas.is_empty() {
+                None
+            } else {
+                let polled = web::block(move || {
+                    replicas.poll();
+                    replicas.freshest()
+                });
+                polled.await.ok().flatten()
+            };
+            if !follower.answers.enabled() && follower.replicas.is_empty() {
                 return;
             }
             let answers = follower.answers.clone();
-            if let Err(e) = follower.db(move |conn| Ok(answers.catch_up(conn)?)).await {
+            let follow = move |conn: &mut crate::db::DbConn| Ok(answers.catch_up(conn)?);
+            let followed = match from {
+                Some(pool) => follower.db_on(pool, follow).await,
+                None => follower.db(follow).await,
+            };
+            if let Err(e) = followed {
                 tracing::debug!(error = %e, "following the publication log failed");
             }
         }
@@ -354,11 +371,32 @@ async fn follow_own_writes(
     let res = next.call(req).await?.map_into_boxed_body();
     if let (true, Some(state)) = (writes && res.status().is_success(), state) {
         let answers = state.answers.clone();
-        if let Err(e) = state.db(move |conn| Ok(answers.catch_up(conn)?)).await {
+        let replicas = state.replicas.clone();
+        let followed = state.db(move |conn| {
+            answers.catch_up(conn)?;
+            Ok(replicas.wrote(conn)?)
+        });
+        if let Err(e) = followed.await {
             tracing::warn!(error = %e, "following the publication log after a write failed");
         }
     }
     Ok(res)
+}
+
+/// Marks the requests a read replica may serve: they change nothing and carry no credentials
+/// (`crate::db::replicas`).
+async fn route_reads(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    use actix_web::http::Method;
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD)
+        || (req.method() == Method::POST && req.path() == "/api/v1/verify/batch");
+    let public = reads
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && !req.headers().contains_key(header::COOKIE);
+    let res = db::replicas::as_public_read(public, next.call(req)).await?;
+    Ok(res.map_into_boxed_body())
 }
 
 /// A bound, running server and the port it got (tests bind port 0).
@@ -411,6 +449,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .wrap(middleware::from_fn(validators))
                 .wrap(middleware::from_fn(follow_own_writes))
+                .wrap(middleware::from_fn(route_reads))
                 .wrap(cors(cors_origins.clone()))
                 .wrap(middleware::from_fn(crate::observe::request))
                 .wrap(security_headers(hsts))

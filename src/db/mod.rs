@@ -1,5 +1,6 @@
 //! One connection type over both backends, the pool, migrations, and the write-transaction rule.
 
+pub mod replicas;
 pub mod schema;
 
 use std::time::Duration;
@@ -127,6 +128,15 @@ pub fn connect(target: &DbTarget) -> Result<DbConn, diesel::ConnectionError> {
 
 /// Builds the pool. SQLite files are created (with their directory) when missing.
 pub fn build_pool(url: &str, max_size: u32) -> Result<(DbPool, BackendKind), DbSetupError> {
+    build_pool_waiting(url, max_size, Duration::from_secs(10))
+}
+
+/// A pool whose callers wait at most `wait` for a connection.
+pub fn build_pool_waiting(
+    url: &str,
+    max_size: u32,
+    wait: Duration,
+) -> Result<(DbPool, BackendKind), DbSetupError> {
     let target = DbTarget::parse(url)?;
     if target.kind == BackendKind::Sqlite && target.driver_url != ":memory:" {
         if let Some(dir) = std::path::Path::new(&target.driver_url).parent() {
@@ -145,7 +155,7 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<(DbPool, BackendKind), DbS
     let kind = target.kind;
     let pool = Pool::builder()
         .max_size(max_size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(wait)
         .build(Manager { target })?;
     Ok((pool, kind))
 }

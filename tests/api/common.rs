@@ -219,6 +219,24 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A new database `registry`, migrated and seeded, on the PostgreSQL server at `base`
+    /// (a server of the test's own; it is not dropped).
+    pub fn postgres_on(base: &str) -> Self {
+        let mut admin = PgConnection::establish(base).expect("connect");
+        admin
+            .batch_execute("CREATE DATABASE registry")
+            .expect("create database");
+        let url = pg_url_with_db(base, "registry");
+        prepare(&mut db::connect(&db::DbTarget::parse(&url).unwrap()).expect("connect"));
+        Self {
+            url,
+            pg_cleanup: None,
+            _dir: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.pg_cleanup {
@@ -374,7 +392,11 @@ impl TestApp {
 
     /// With settings overridden, e.g. `[("REGISTRY_PUBLIC_NOTICE_DAYS", "0")]`.
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
-        let db = TestDb::new(backend);
+        Self::spawn_on(TestDb::new(backend), backend, extra).await
+    }
+
+    /// On a database of the test's own choosing.
+    pub async fn spawn_on(db: TestDb, backend: Backend, extra: &[(&str, &str)]) -> Self {
         let settings = settings(&db.url, extra);
         let (pool, kind) =
             db::build_pool(&settings.database_url, settings.db_pool_size).expect("pool");
@@ -432,7 +454,9 @@ impl TestApp {
             }
         };
         let keys = keyring(&settings);
-        let state = AppState::new(pool.clone(), kind, settings, keys);
+        let replicas = registry::db::replicas::Replicas::build(&settings.database_read_urls, 2)
+            .expect("replicas");
+        let state = AppState::new(pool.clone(), kind, settings, keys).with_replicas(replicas);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::start(state, listener).expect("start");
         actix_web::rt::spawn(app.server);

@@ -11,6 +11,7 @@ mod platform;
 mod products;
 mod public_api;
 mod registrations;
+mod replicas;
 mod snapshots;
 mod standards;
 mod synthetic;
