@@ -97,16 +97,12 @@ impl Replicas {
     /// A replica for a public read: the next (round robin) that has replayed this instance's
     /// writes; when the primary is down, the freshest that answers. None: read the primary.
     pub fn pick(&self) -> Option<ReadFrom> {
-        let answering = || {
-            self.list
-                .iter()
-                .filter(|r| r.answering.load(Ordering::Acquire))
-        };
         let chosen = if self.primary_down.load(Ordering::Acquire) {
-            answering().max_by_key(|r| r.replayed.load(Ordering::Acquire))
+            self.most_replayed()
         } else {
             let written = self.written.load(Ordering::Acquire);
-            let fresh: Vec<&Replica> = answering()
+            let fresh: Vec<&Replica> = self
+                .answering()
                 .filter(|r| r.replayed.load(Ordering::Acquire) >= written)
                 .collect();
             (!fresh.is_empty())
@@ -120,11 +116,18 @@ impl Replicas {
 
     /// The replica that has replayed the most, to follow the publication log from.
     pub fn freshest(&self) -> Option<DbPool> {
+        self.most_replayed().map(|r| r.pool.clone())
+    }
+
+    fn answering(&self) -> impl Iterator<Item = &Replica> {
         self.list
             .iter()
             .filter(|r| r.answering.load(Ordering::Acquire))
+    }
+
+    fn most_replayed(&self) -> Option<&Replica> {
+        self.answering()
             .max_by_key(|r| r.replayed.load(Ordering::Acquire))
-            .map(|r| r.pool.clone())
     }
 
     /// Whether the primary gave a connection: a failure sends public reads to any replica

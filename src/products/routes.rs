@@ -226,29 +226,37 @@ pub async fn get_product(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let actor = caller.actor.clone();
-    if actor.is_some() || !state.answers.enabled() {
-        // What a signed-in caller sees may hold private data: built for them, never kept.
-        let profile = state
-            .db(move |conn| {
-                let row = load_checked(conn, actor.as_ref(), &id, Action::Read)?;
-                super::profile::build(conn, row)
-            })
-            .await?;
-        let v = profile.product.version;
-        return Ok(ok_versioned(&profile, v));
-    }
     // Today is in the key: the profile lists the records in force today.
     let key = format!("profile\u{0}{id}\u{0}{}", crate::clock::today());
-    let kept = Answers::through(&state, "profile", key, move |conn| {
-        let row = load_checked(conn, None, &id, Action::Read)?;
+    let load = move |conn: &mut DbConn| -> ApiResult<Loaded> {
+        let row = load_checked(conn, actor.as_ref(), &id, Action::Read)?;
         let profile = super::profile::build(conn, row)?;
         Ok(Loaded {
             answer: kept(&profile, profile.product.version)?,
             depends_on: profile.depends_on(),
         })
-    })
-    .await?;
-    Ok(ok_kept(&kept))
+    };
+    Ok(ok_kept(
+        &public_answer(&state, &caller, "profile", key, load).await?,
+    ))
+}
+
+/// The public's answer through the cache; a signed-in caller's (which may hold private data)
+/// built for them and never kept.
+async fn public_answer<F>(
+    state: &AppState,
+    caller: &Caller,
+    name: &'static str,
+    key: String,
+    load: F,
+) -> ApiResult<Kept>
+where
+    F: FnOnce(&mut DbConn) -> ApiResult<Loaded> + Send + 'static,
+{
+    if caller.actor.is_some() || !state.answers.enabled() {
+        return Ok(state.db(load).await?.answer);
+    }
+    Answers::through(state, name, key, load).await
 }
 
 /// An answer to keep in the cache.
@@ -283,19 +291,10 @@ pub async fn get_product_by_gtin(
     errors.finish()?;
     let gtin = gtin.ok_or(ApiError::NotFound)?;
     let actor = caller.actor.clone();
-    if actor.is_some() || !state.answers.enabled() {
-        let row = state
-            .db(move |conn| {
-                let row = repo::find_by_gtin(conn, gtin.as_str())?.ok_or(ApiError::NotFound)?;
-                load_checked(conn, actor.as_ref(), &row.id, Action::Read)
-            })
-            .await?;
-        return Ok(ok_versioned(&ProductView::from(&row), row.version));
-    }
     let key = format!("gtin\u{0}{}", gtin.as_str());
-    let kept = Answers::through(&state, "gtin", key, move |conn| {
+    let load = move |conn: &mut DbConn| -> ApiResult<Loaded> {
         let row = repo::find_by_gtin(conn, gtin.as_str())?.ok_or(ApiError::NotFound)?;
-        let row = load_checked(conn, None, &row.id, Action::Read)?;
+        let row = load_checked(conn, actor.as_ref(), &row.id, Action::Read)?;
         Ok(Loaded {
             answer: kept(&ProductView::from(&row), row.version)?,
             depends_on: vec![
@@ -303,9 +302,10 @@ pub async fn get_product_by_gtin(
                 entity("enterprise", &row.enterprise_id),
             ],
         })
-    })
-    .await?;
-    Ok(ok_kept(&kept))
+    };
+    Ok(ok_kept(
+        &public_answer(&state, &caller, "gtin", key, load).await?,
+    ))
 }
 
 /// Register a product
