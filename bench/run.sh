@@ -98,4 +98,8 @@ if [ "$backend" = postgres ]; then
   one_tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | tail -n1)
   echo "pgbench one-statement certificate lookup (TCP, prepared, 8 clients, 2 threads): $one_tps tps"
   python3 -c "print(f'verify / one-statement lookup = {$verify_rps / $one_tps:.2f}')"
+  out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_gtin.sql registry_bench 2>&1)
+  gtin_tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | tail -n1)
+  echo "pgbench one-statement product-by-GTIN lookup (TCP, prepared, 8 clients, 2 threads): $gtin_tps tps"
+  python3 -c "print(f'by-gtin / one-statement lookup = {$by_gtin_rps / $gtin_tps:.2f}')"
 fi

@@ -95,6 +95,8 @@ pub struct Change<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+// Bulk-loaded (`bulk_insert!`): `COPY` has no DEFAULT, and no nullable column here has one.
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub seq: i64,
     pub id: String,
@@ -243,9 +245,7 @@ pub fn record_many(
         prev = row.hash.clone();
         rows.push(row);
     }
-    for chunk in rows.chunks(2000) {
-        crate::insert_batch!(conn, audit_log::table, chunk)?;
-    }
+    crate::bulk_insert!(conn, audit_log::table, &rows)?;
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))
         .execute(conn)?;

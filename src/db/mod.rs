@@ -1,5 +1,6 @@
 //! One connection type over both backends, the pool, migrations, and the write-transaction rule.
 
+pub mod bulk;
 pub mod replicas;
 pub mod schema;
 
@@ -216,20 +217,37 @@ pub fn region_prefix_pattern(code: &str) -> String {
     format!("{c}%")
 }
 
-/// A multi-row `INSERT`. Batch inserts are not part of the common subset `DbConn` offers
-/// (SQLite's batch form is its own), so this matches on the backend explicitly.
+/// Loads many rows at once: PostgreSQL's `COPY … FROM STDIN` (binary), SQLite's multi-row
+/// `INSERT` in chunks under its bound-parameter limit (the caller's transaction keeps it one
+/// write). Bulk loads are not part of the common subset `DbConn` offers, so this matches on the
+/// backend explicitly. The rows' `Insertable` must say `treat_none_as_default_value = false`:
+/// `COPY` has no `DEFAULT`, and without it SQLite would insert row by row.
 #[macro_export]
-macro_rules! insert_batch {
-    ($conn:expr, $table:expr, $rows:expr) => {
+macro_rules! bulk_insert {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
         match $conn {
-            $crate::db::DbConn::Pg(c) => {
-                diesel::RunQueryDsl::execute(diesel::insert_into($table).values($rows), c)
-            }
+            $crate::db::DbConn::Pg(c) => diesel::prelude::ExecuteCopyFromDsl::execute(
+                diesel::copy_from($table).from_insertable(rows),
+                c,
+            ),
             $crate::db::DbConn::Sqlite(c) => {
-                diesel::RunQueryDsl::execute(diesel::insert_into($table).values($rows), c)
+                let mut written = 0;
+                let mut result = Ok(0);
+                for chunk in rows.chunks(500) {
+                    match diesel::RunQueryDsl::execute(diesel::insert_into($table).values(chunk), c)
+                    {
+                        Ok(n) => written += n,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                result.map(|_: usize| written)
             }
         }
-    };
+    }};
 }
 
 /// A consistent copy of a SQLite database, taken online (`VACUUM INTO`: one read transaction,

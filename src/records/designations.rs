@@ -20,6 +20,8 @@ use crate::pagination::PageRequest;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = designations)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+// Bulk-loaded (`bulk_insert!`): `COPY` has no DEFAULT, and no nullable column here has one.
+#[diesel(treat_none_as_default_value = false)]
 pub struct DesignationRow {
     pub id: String,
     pub application_id: Option<String>,

@@ -14,6 +14,8 @@ use crate::domain::{RecordStatus, RecordType};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = record_status_changes)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+// Bulk-loaded (`bulk_insert!`): `COPY` has no DEFAULT, and no nullable column here has one.
+#[diesel(treat_none_as_default_value = false)]
 pub struct StatusChangeRow {
     pub id: String,
     pub record_type: RecordType,

@@ -172,29 +172,75 @@ pub fn generate(conn: &mut DbConn, scale: f64, progress: &dyn Fn(&str)) -> ApiRe
         report: Report::default(),
         progress,
     };
-    let ents = enterprises_stage(conn, &mut g, n_ent)?;
-    let food = products_stage(conn, &mut g, &ents, n_prod)?;
-    if !food.all.is_empty() {
-        let bodies: Vec<(String, String)> = certification_bodies::table
-            .select((certification_bodies::id, certification_bodies::kinds))
-            .load(conn)?;
-        records::certifications(conn, &mut g, &ents.ids, &food, &bodies, n_cert)?;
-        let gi_id: Option<String> = geographical_indications::table
-            .filter(geographical_indications::key.eq("qaidam_goji_protected_product"))
-            .select(geographical_indications::id)
-            .first(conn)
-            .optional()?;
-        records::designations(conn, &mut g, &ents.ids, &food, gi_id, n_des)?;
-        progress("certified facts: recording what each record certifies");
-        write_tx(conn, |conn| -> ApiResult<()> {
-            Ok(crate::records::certified::backfill(conn)?)
-        })?;
-        // Bulk loads leave the planner's statistics stale; refresh them once at the end.
-        progress("analyze: refreshing planner statistics");
-        diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;
+    let counts = Counts {
+        enterprises: n_ent,
+        products: n_prod,
+        certifications: n_cert,
+        designations: n_des,
+    };
+    match conn {
+        // One transaction: indexes and foreign keys are rebuilt once at the end (`db::bulk`),
+        // and a failed or interrupted load leaves the database as it was.
+        DbConn::Pg(_) => write_tx(conn, |conn| -> ApiResult<()> {
+            let deferred = crate::db::bulk::defer(conn, LOADED_TABLES)?;
+            progress(&format!(
+                "bulk load: {} indexes and foreign keys are rebuilt at the end",
+                deferred.len()
+            ));
+            fill(conn, &mut g, &counts)?;
+            deferred.restore(conn, progress)?;
+            Ok(())
+        })?,
+        DbConn::Sqlite(_) => fill(conn, &mut g, &counts)?,
     }
+    // Bulk loads leave the planner's statistics stale; refresh them once at the end.
+    progress("analyze: refreshing planner statistics");
+    diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;
     g.report.seconds = g.started.elapsed().as_secs_f64();
     Ok(g.report)
+}
+
+/// The tables the generator loads (and, on PostgreSQL, whose secondary indexes and foreign keys
+/// it rebuilds once at the end).
+const LOADED_TABLES: &[&str] = &[
+    "enterprises",
+    "enterprise_sectors",
+    "products",
+    "search_docs",
+    "certifications",
+    "designations",
+    "record_status_changes",
+    "audit_log",
+];
+
+struct Counts {
+    enterprises: u64,
+    products: u64,
+    certifications: u64,
+    designations: u64,
+}
+
+fn fill(conn: &mut DbConn, g: &mut Gen<'_>, n: &Counts) -> ApiResult<()> {
+    let ents = enterprises_stage(conn, g, n.enterprises)?;
+    let food = products_stage(conn, g, &ents, n.products)?;
+    if food.all.is_empty() {
+        return Ok(());
+    }
+    let bodies: Vec<(String, String)> = certification_bodies::table
+        .select((certification_bodies::id, certification_bodies::kinds))
+        .load(conn)?;
+    records::certifications(conn, g, &ents.ids, &food, &bodies, n.certifications)?;
+    let gi_id: Option<String> = geographical_indications::table
+        .filter(geographical_indications::key.eq("qaidam_goji_protected_product"))
+        .select(geographical_indications::id)
+        .first(conn)
+        .optional()?;
+    records::designations(conn, g, &ents.ids, &food, gi_id, n.designations)?;
+    (g.progress)("certified facts: recording what each record certifies");
+    write_tx(conn, |conn| -> ApiResult<()> {
+        Ok(crate::records::certified::backfill(conn)?)
+    })?;
+    Ok(())
 }
 
 /// Enterprises: 95 % active, 3 % pending, 2 % suspended; each in one or two sectors.
@@ -259,7 +305,7 @@ fn enterprises_stage(conn: &mut DbConn, g: &mut Gen<'_>, n_ent: u64) -> ApiResul
         }
         let now = g.now;
         write_tx(conn, |conn| -> ApiResult<()> {
-            crate::insert_batch!(conn, enterprises::table, &rows)?;
+            crate::bulk_insert!(conn, enterprises::table, &rows)?;
             crate::enterprises::repo::index(conn, &rows)?;
             let sector_rows: Vec<_> = sectors
                 .iter()
@@ -270,7 +316,7 @@ fn enterprises_stage(conn: &mut DbConn, g: &mut Gen<'_>, n_ent: u64) -> ApiResul
                     )
                 })
                 .collect();
-            crate::insert_batch!(conn, enterprise_sectors::table, &sector_rows)?;
+            crate::bulk_insert!(conn, enterprise_sectors::table, &sector_rows)?;
             audit::record_many(conn, &g.ctx, &changes, now)?;
             Ok(())
         })?;
@@ -348,7 +394,7 @@ fn products_stage(
         }
         let now = g.now;
         write_tx(conn, |conn| -> ApiResult<()> {
-            crate::insert_batch!(conn, products::table, &rows)?;
+            crate::bulk_insert!(conn, products::table, &rows)?;
             crate::products::repo::index(conn, &rows)?;
             audit::record_many(conn, &g.ctx, &changes, now)?;
             Ok(())

@@ -179,8 +179,8 @@ pub(super) fn certifications(
         }
         let now = g.now;
         write_tx(conn, |conn| -> ApiResult<()> {
-            crate::insert_batch!(conn, certifications::table, &rows)?;
-            crate::insert_batch!(conn, record_status_changes::table, &h.rows)?;
+            crate::bulk_insert!(conn, certifications::table, &rows)?;
+            crate::bulk_insert!(conn, record_status_changes::table, &h.rows)?;
             audit::record_many(conn, &g.ctx, &h.changes, now)?;
             Ok(())
         })?;
@@ -266,8 +266,8 @@ pub(super) fn designations(
         }
         let now = g.now;
         write_tx(conn, |conn| -> ApiResult<()> {
-            crate::insert_batch!(conn, designations::table, &rows)?;
-            crate::insert_batch!(conn, record_status_changes::table, &h.rows)?;
+            crate::bulk_insert!(conn, designations::table, &rows)?;
+            crate::bulk_insert!(conn, record_status_changes::table, &h.rows)?;
             audit::record_many(conn, &g.ctx, &h.changes, now)?;
             Ok(())
         })?;
