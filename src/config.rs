@@ -64,6 +64,10 @@ pub struct Settings {
     /// `REGISTRY_CORS_ORIGINS`: web origins allowed to call the API signed in (comma-separated,
     /// `https://console.example.gov.cn`). Any origin may make public reads and verifications.
     pub cors_origins: Vec<String>,
+    /// `REGISTRY_PUBLIC_URL`: the address the public reaches the service at
+    /// (`https://registry.example.gov.cn`), for QR codes and links in pages. Required in
+    /// production; in development the address a request came to is used.
+    pub public_url: Option<String>,
     /// `REGISTRY_METRICS_TOKEN`: lets a scraper on another host read `/metrics` (bearer).
     pub metrics_token: Option<SecretString>,
     /// True when no JWT_SECRET was given and one was generated for this process.
@@ -163,6 +167,10 @@ impl Settings {
         if environment == Environment::Production && signing_key.is_none() {
             return Err(ConfigError::MissingInProduction("REGISTRY_SIGNING_KEY"));
         }
+        let public_url = public_url(&get)?;
+        if environment == Environment::Production && public_url.is_none() {
+            return Err(ConfigError::MissingInProduction("REGISTRY_PUBLIC_URL"));
+        }
         let ttl = number(&get, "REGISTRY_ACCESS_TOKEN_TTL_SECS", 900)?;
         if ttl == 0 || ttl > 900 {
             return Err(ConfigError::Invalid {
@@ -215,6 +223,7 @@ impl Settings {
                 reason: "expected comma-separated addresses or CIDRs such as 10.0.0.0/8",
             })?,
             cors_origins: origins(&get)?,
+            public_url,
             metrics_token: get("REGISTRY_METRICS_TOKEN")
                 .filter(|t| !t.trim().is_empty())
                 .map(SecretString::from),
@@ -291,6 +300,27 @@ fn secret(
     match get(name) {
         Some(s) if s.len() < 32 => Err(ConfigError::ShortSecret(name, s.len())),
         s => Ok(s.map(SecretString::from)),
+    }
+}
+
+/// `http(s)://host[:port][/path]`, without a trailing slash.
+fn public_url(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(raw) = get("REGISTRY_PUBLIC_URL").filter(|s| !s.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let url = raw.trim().trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(h) if !h.is_empty() && !h.starts_with('/') && !h.contains(['?', '#', ' ']) => {
+            Ok(Some(url.to_owned()))
+        }
+        _ => Err(ConfigError::Invalid {
+            name: "REGISTRY_PUBLIC_URL",
+            value: raw.clone(),
+            reason: "expected an address such as https://registry.example.gov.cn",
+        }),
     }
 }
 
@@ -387,12 +417,43 @@ mod tests {
     }
 
     #[test]
+    fn production_refuses_to_start_without_its_public_address() {
+        let prod = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("REGISTRY_ENV", "production"),
+                ("DATABASE_URL", "postgres://x/y"),
+                ("JWT_SECRET", "0123456789abcdef0123456789abcdef-long-enough"),
+                ("REGISTRY_SIGNING_KEY", "/etc/registry/key.pem"),
+            ];
+            pairs.extend_from_slice(extra);
+            settings(&pairs)
+        };
+        assert!(matches!(
+            prod(&[]),
+            Err(ConfigError::MissingInProduction("REGISTRY_PUBLIC_URL"))
+        ));
+        assert!(matches!(
+            prod(&[("REGISTRY_PUBLIC_URL", "registry.example.gov.cn")]),
+            Err(ConfigError::Invalid {
+                name: "REGISTRY_PUBLIC_URL",
+                ..
+            })
+        ));
+        let ok = prod(&[("REGISTRY_PUBLIC_URL", "https://registry.example.gov.cn/")]).unwrap();
+        assert_eq!(
+            ok.public_url.as_deref(),
+            Some("https://registry.example.gov.cn")
+        );
+    }
+
+    #[test]
     fn production_refuses_a_low_entropy_secret() {
         let prod = |secret: &str| {
             settings(&[
                 ("REGISTRY_ENV", "production"),
                 ("DATABASE_URL", "postgres://x/y"),
                 ("REGISTRY_SIGNING_KEY", "/etc/registry/key.pem"),
+                ("REGISTRY_PUBLIC_URL", "https://registry.example.gov.cn"),
                 ("JWT_SECRET", secret),
             ])
         };

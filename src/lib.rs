@@ -36,3 +36,4 @@ pub mod stats;
 pub mod synthetic;
 pub mod users;
 pub mod verify;
+pub mod web;

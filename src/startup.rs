@@ -468,6 +468,12 @@ impl Application {
                         .wrap(middleware::from_fn(api_clients::limits::rate_limit))
                         .configure(api_routes),
                 )
+                // The pages read the register too: the same limits as the API.
+                .service(
+                    web::scope("")
+                        .wrap(middleware::from_fn(api_clients::limits::rate_limit))
+                        .configure(crate::web::configure),
+                )
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
                 }))

@@ -67,6 +67,17 @@ pub struct GiDetail {
     pub authorised_users: Vec<AuthorisedUser>,
 }
 
+/// A geographical indication with its protected area and authorised users (404 if unknown).
+pub fn detail(conn: &mut DbConn, id: &str) -> crate::error::ApiResult<GiDetail> {
+    let row = find(conn, id)?.ok_or(crate::error::ApiError::NotFound)?;
+    let gi = views(conn, vec![row])?.remove(0);
+    let authorised_users = authorised_users(conn, id)?;
+    Ok(GiDetail {
+        gi,
+        authorised_users,
+    })
+}
+
 pub fn areas(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
     gi_protected_areas::table
         .filter(gi_protected_areas::gi_id.eq_any(ids))

@@ -3,7 +3,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::repo::{self, GiDetail, GiView};
-use crate::error::{ApiError, ApiResult, Errors, Problem};
+use crate::error::{ApiResult, Errors, Problem};
 use crate::pagination::PageRequest;
 use crate::state::AppState;
 
@@ -58,16 +58,6 @@ pub async fn list_gis(
 #[get("/geographical-indications/{id}")]
 pub async fn get_gi(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let detail = state
-        .db(move |conn| {
-            let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            let gi = repo::views(conn, vec![row])?.remove(0);
-            let authorised_users = repo::authorised_users(conn, &id)?;
-            Ok(GiDetail {
-                gi,
-                authorised_users,
-            })
-        })
-        .await?;
+    let detail = state.db(move |conn| repo::detail(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(detail))
 }

@@ -36,7 +36,7 @@ pub struct ProductListItem {
 }
 
 impl ProductListItem {
-    fn page(rows: &[ProductRow], extras: &repo::ListExtras) -> Vec<Self> {
+    pub(crate) fn page(rows: &[ProductRow], extras: &repo::ListExtras) -> Vec<Self> {
         let kinds = |pairs: &[(String, ApplicationKind)], id: &str| {
             let mut k: Vec<ApplicationKind> = pairs
                 .iter()
@@ -103,7 +103,7 @@ fn ensure_certified_fields_kept(
     ))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListProductsQuery {
     pub enterprise_id: Option<String>,
@@ -133,6 +133,60 @@ pub struct ListProductsQuery {
     pub cursor: Option<String>,
 }
 
+impl ListProductsQuery {
+    /// The filter and page asked for, each bad value named in `errors`. Shared by the API and
+    /// the public search page, so both read a query the same way.
+    pub fn parse(&self, errors: &mut Errors) -> (ProductFilter, PageRequest) {
+        let page = PageRequest::parse(errors, self.limit.as_deref(), self.cursor.as_deref());
+        let is_new_product = match self.is_new_product.as_deref() {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(_) => {
+                errors.push("is_new_product", "invalid_value", "true or false");
+                None
+            }
+        };
+        let filter = ProductFilter {
+            enterprise_id: self.enterprise_id.clone(),
+            sector: parse_param::<Sector>(errors, "sector", self.sector.as_deref()),
+            region_code: self
+                .region_code
+                .as_deref()
+                .and_then(|r| domain::region_code_shape(errors, "region_code", r)),
+            q: self.q.clone().filter(|s| !s.trim().is_empty()),
+            is_new_product,
+            certification_kind: parse_param::<ApplicationKind>(
+                errors,
+                "certification_kind",
+                self.certification_kind.as_deref(),
+            ),
+            designation_kind: parse_param::<ApplicationKind>(
+                errors,
+                "designation_kind",
+                self.designation_kind.as_deref(),
+            ),
+            standard_code: self
+                .standard_code
+                .as_deref()
+                .and_then(|c| errors.take("standard_code", crate::domain::StandardCode::parse(c)))
+                .map(|c| c.to_string()),
+            geographical_indication_id: self.geographical_indication_id.clone(),
+            launched_from: crate::http::parse_date(
+                errors,
+                "launched_from",
+                self.launched_from.as_deref(),
+            ),
+            launched_to: crate::http::parse_date(
+                errors,
+                "launched_to",
+                self.launched_to.as_deref(),
+            ),
+        };
+        (filter, page)
+    }
+}
+
 /// Search products
 #[utoipa::path(
     get, path = "/api/v1/products", tag = "products",
@@ -151,48 +205,7 @@ pub async fn list_products(
     q: web::Query<ListProductsQuery>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
-    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
-    let is_new_product = match q.is_new_product.as_deref() {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => {
-            errors.push("is_new_product", "invalid_value", "true or false");
-            None
-        }
-    };
-    let filter = ProductFilter {
-        enterprise_id: q.enterprise_id.clone(),
-        sector: parse_param::<Sector>(&mut errors, "sector", q.sector.as_deref()),
-        region_code: q
-            .region_code
-            .as_deref()
-            .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
-        q: q.q.clone().filter(|s| !s.trim().is_empty()),
-        is_new_product,
-        certification_kind: parse_param::<ApplicationKind>(
-            &mut errors,
-            "certification_kind",
-            q.certification_kind.as_deref(),
-        ),
-        designation_kind: parse_param::<ApplicationKind>(
-            &mut errors,
-            "designation_kind",
-            q.designation_kind.as_deref(),
-        ),
-        standard_code: q
-            .standard_code
-            .as_deref()
-            .and_then(|c| errors.take("standard_code", crate::domain::StandardCode::parse(c)))
-            .map(|c| c.to_string()),
-        geographical_indication_id: q.geographical_indication_id.clone(),
-        launched_from: crate::http::parse_date(
-            &mut errors,
-            "launched_from",
-            q.launched_from.as_deref(),
-        ),
-        launched_to: crate::http::parse_date(&mut errors, "launched_to", q.launched_to.as_deref()),
-    };
+    let (filter, page) = q.parse(&mut errors);
     errors.finish()?;
     let vis = crate::auth::policy::visibility(caller.actor.as_ref());
     let p = page.clone();

@@ -302,6 +302,7 @@ pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
         "DATABASE_URL" => Some(url.clone()),
         "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
         "REGISTRY_SIGNING_KEY" => Some(signing_key_path().display().to_string()),
+        "REGISTRY_PUBLIC_URL" => Some("https://registry.example.test".into()),
         "REGISTRY_DB_POOL_SIZE" => Some("4".into()),
         "REGISTRY_WORKERS" => Some("1".into()),
         "REGISTRY_LOGIN_MAX_FAILURES" => Some("5".into()),

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod enterprises;
 mod migrations;
+mod pages;
 mod platform;
 mod products;
 mod public_api;

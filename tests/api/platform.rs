@@ -402,6 +402,7 @@ async fn production_never_loads_the_demo_logins() {
                 "0123456789abcdef0123456789abcdef-production-secret",
             )
             .env("REGISTRY_SIGNING_KEY", key)
+            .env("REGISTRY_PUBLIC_URL", "https://registry.example.gov.cn")
             .env("REGISTRY_BIND", "127.0.0.1:0")
             .output()
             .unwrap();
