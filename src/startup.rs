@@ -369,7 +369,9 @@ async fn follow_own_writes(
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?.map_into_boxed_body();
-    if let (true, Some(state)) = (writes && res.status().is_success(), state) {
+    // The console answers a successful form post with a redirect.
+    let done = res.status().is_success() || res.status().is_redirection();
+    if let (true, Some(state)) = (writes && done, state) {
         let answers = state.answers.clone();
         let replicas = state.replicas.clone();
         let followed = state.db(move |conn| {

@@ -59,6 +59,23 @@ fn load_actor(
         .optional()
 }
 
+/// The console's session cookie: a refresh token of a session opened by the sign-in form. The
+/// console never rotates it; it holds while the token is unused, unrevoked and unexpired, so
+/// signing out, a password change or disabling the user ends it like any API session.
+pub const SESSION_COOKIE: &str = "registry_session";
+
+/// The signed-in user behind a console session cookie, if the session still holds.
+fn load_console_actor(conn: &mut DbConn, token: &str) -> diesel::QueryResult<Option<Actor>> {
+    let hash = super::token::hash_refresh_token(token);
+    let Some(row) = super::refresh::find_refresh(conn, &hash)? else {
+        return Ok(None);
+    };
+    if row.revoked_at.is_some() || row.used_at.is_some() || row.expires_at <= crate::clock::now() {
+        return Ok(None);
+    }
+    load_actor(conn, &row.user_id, &row.family_id)
+}
+
 /// The client's address as resolved on arrival (`crate::net`), else the TCP peer.
 pub fn client_addr(req: &HttpRequest) -> std::net::IpAddr {
     req.extensions()
@@ -100,10 +117,28 @@ impl FromRequest for Caller {
             },
             Some(Err(_)) => Err(ApiError::InvalidToken),
         };
+        // Only the console's pages read the session cookie: the API is never driven by a
+        // cookie, so no other site can make a browser call it on someone's behalf.
+        let session = (req.path() == "/console" || req.path().starts_with("/console/"))
+            .then(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()))
+            .flatten();
         Box::pin(async move {
             let (Some(keys), Some(pool)) = (keys, pool) else {
                 return Err(ApiError::Internal("token keys or pool missing".into()));
             };
+            if let (Ok(None), Some(session)) = (&bearer, session) {
+                let actor = web::block(move || -> ApiResult<Option<Actor>> {
+                    let mut conn = pool.get()?;
+                    Ok(load_console_actor(&mut conn, &session)?)
+                })
+                .await??;
+                return Ok(Caller {
+                    actor,
+                    request_id,
+                    client,
+                    checkpointer,
+                });
+            }
             let Some(token) = bearer? else {
                 return Ok(Caller {
                     actor: None,

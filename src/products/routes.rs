@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::repo::{self, ProductFilter, ProductRow};
 use super::service::{self, CreateProductRequest, Ingredient, NewProduct, ProductView};
 use crate::audit::{self, AuditCtx, Change};
-use crate::auth::{authorize, check, Action, Actor, Caller, Target};
+use crate::auth::{authorize, Action, Actor, Caller, Target};
 use crate::cache::{entity, Answers, Kept, Loaded};
 use crate::db::{write_tx, DbConn};
 use crate::domain::{self, ApplicationKind, Gtin, ProductStatus, Sector};
@@ -349,15 +349,7 @@ pub async fn create_product(
     let new = new.ok_or_else(|| ApiError::Internal("validated product missing".into()))?;
     let ctx = AuditCtx::of(&caller);
     let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let status = crate::enterprises::repo::status(conn, &new.enterprise_id)?;
-                // An unknown enterprise is another enterprise's: 404 to enterprise users.
-                let target = Target::owned_by(&new.enterprise_id, status);
-                check(Some(&actor), Action::ManageProducts, target)?;
-                service::create(conn, &ctx, new)
-            })
-        })
+        .db(move |conn| service::create_as(conn, &actor, &ctx, new))
         .await?;
     Ok(created_versioned(
         &ProductView::from(&row),

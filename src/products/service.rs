@@ -215,6 +215,24 @@ pub fn check_references(
 }
 
 /// Inserts a product and its audit entry. Call inside `write_tx` after the policy check.
+/// Registers a product for `actor`, if the policy lets them manage the enterprise's products
+/// (an unknown enterprise is another enterprise's: 404 to enterprise users). The API and the
+/// console both come here.
+pub fn create_as(
+    conn: &mut DbConn,
+    actor: &crate::auth::Actor,
+    ctx: &AuditCtx,
+    new: NewProduct,
+) -> ApiResult<ProductRow> {
+    use crate::auth::{check, Action, Target};
+    crate::db::write_tx(conn, |conn| {
+        let status = crate::enterprises::repo::status(conn, &new.enterprise_id)?;
+        let target = Target::owned_by(&new.enterprise_id, status);
+        check(Some(actor), Action::ManageProducts, target)?;
+        create(conn, ctx, new)
+    })
+}
+
 pub fn create(conn: &mut DbConn, ctx: &AuditCtx, new: NewProduct) -> ApiResult<ProductRow> {
     let region = check_references(
         conn,

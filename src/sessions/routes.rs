@@ -99,28 +99,15 @@ fn session_change<'a>(action: &'a str, user: &'a UserRow) -> Change<'a> {
     }
 }
 
-/// Sign in
-#[utoipa::path(
-    post, path = "/api/v1/auth/login", tag = "auth",
-    request_body = LoginRequest,
-    responses(
-        (status = 200, body = TokenResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong username or password (which one is not said)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-    )
-)]
-#[post("/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
-    let LoginRequest {
-        username,
-        password: pw,
-    } = body.0;
+/// Checks a password and opens a session: the sign-in throttle, the slow hash off the async
+/// threads, an audit entry. The API's `POST /auth/login` and the console's sign-in form both
+/// come here.
+pub async fn sign_in(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    username: String,
+    pw: String,
+) -> ApiResult<TokenResponse> {
     let username = username.trim().to_lowercase();
     state
         .login_throttle
@@ -148,7 +135,7 @@ pub async fn login(
         return Err(ApiError::InvalidCredentials);
     };
     state.login_throttle.succeeded(&username, &caller.client);
-    let ctx = AuditCtx::of(&caller).as_actor(
+    let ctx = AuditCtx::of(caller).as_actor(
         Some(user.id.clone()),
         format!("{}:{}", user.role, user.username),
     );
@@ -162,6 +149,29 @@ pub async fn login(
             })
         })
         .await?;
+    Ok(tokens)
+}
+
+/// Sign in
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password (which one is not said)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest { username, password } = body.0;
+    let tokens = sign_in(&state, &caller, username, password).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(tokens))
@@ -313,6 +323,35 @@ pub async fn logout(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends the session a refresh token belongs to (if it is `actor`'s), audited as a sign-out.
+pub fn end_session(
+    conn: &mut DbConn,
+    ctx: &AuditCtx,
+    actor: &crate::auth::Actor,
+    refresh_token: &str,
+) -> ApiResult<()> {
+    write_tx(conn, |conn| {
+        if let Some(row) = tokens::find_refresh(conn, &token::hash_refresh_token(refresh_token))? {
+            if row.user_id == actor.user_id {
+                tokens::revoke_family(conn, &row.family_id)?;
+            }
+        }
+        audit::record(
+            conn,
+            ctx,
+            Change {
+                action: "auth.logout",
+                entity_type: "user",
+                entity_id: &actor.user_id,
+                before: None,
+                after: None,
+                reason: None,
+            },
+        )?;
+        Ok(())
+    })
 }
 
 /// Who am I

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::domain::{ApplicationKind, Sector};
+use crate::domain::{ApplicationKind, ApplicationState, EnterpriseStatus, Role, Sector};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -124,6 +124,18 @@ impl Tr {
     pub fn sector(&self, sector: &Sector) -> &'static str {
         self.dynamic("sector", sector.as_str())
     }
+
+    pub fn state(&self, state: &ApplicationState) -> &'static str {
+        self.dynamic("state", state.as_str())
+    }
+
+    pub fn role(&self, role: &Role) -> &'static str {
+        self.dynamic("role", role.as_str())
+    }
+
+    pub fn enterprise_status(&self, status: &EnterpriseStatus) -> &'static str {
+        self.dynamic("enterprise_status", status.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -177,6 +189,13 @@ mod tests {
             .map(|k| format!("kind.{k}"))
             .collect();
         keys.extend(Sector::ALL.iter().map(|s| format!("sector.{s}")));
+        keys.extend(ApplicationState::ALL.iter().map(|s| format!("state.{s}")));
+        keys.extend(Role::ALL.iter().map(|r| format!("role.{r}")));
+        keys.extend(
+            EnterpriseStatus::ALL
+                .iter()
+                .map(|s| format!("enterprise_status.{s}")),
+        );
         for s in RecordStatus::ALL {
             keys.push(format!("status.{s}"));
             keys.push(format!("status_explain.{s}"));

@@ -3,6 +3,7 @@
 //! Chinese or English (`i18n`). They read through the same repository, policy and cache-free
 //! loaders as the API; nothing here decides a rule of its own. No JavaScript is needed.
 
+mod console;
 pub mod i18n;
 mod public;
 
@@ -17,12 +18,20 @@ use i18n::{Lang, Tr};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(public::stylesheet)
+        .service(public::console_script)
         .service(public::home)
         .service(public::verify_form)
         .service(public::verify_qr)
         .service(public::verify_page)
         .service(public::product_page)
-        .service(public::gi_page);
+        .service(public::gi_page)
+        .service(console::login_form)
+        .service(console::login)
+        .service(console::logout)
+        .service(console::home)
+        .service(console::home_redirect)
+        .service(console::product_form)
+        .service(console::create_product);
 }
 
 /// What every page knows about its reader: the language, and whether to remember it.

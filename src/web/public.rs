@@ -24,6 +24,14 @@ pub async fn stylesheet() -> HttpResponse {
         .body(include_str!("../../static/registry.css"))
 }
 
+#[get("/static/console.js")]
+pub async fn console_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../static/console.js"))
+}
+
 #[derive(askama::Template)]
 #[template(path = "web/home.html")]
 struct HomePage {

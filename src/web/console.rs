@@ -1,0 +1,608 @@
+//! The console (`/console/`): the same service for people who work in it. A sign-in form opens a
+//! session held in an HttpOnly, SameSite=Strict cookie (`auth::extract::SESSION_COOKIE`); every
+//! form carries a token derived from that cookie, which another site can neither read nor
+//! guess, so a forged post is refused. What a role may not do is not offered, and whatever is
+//! posted goes through the same policy and services as the API.
+
+use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::i18n::Tr;
+use super::Reader;
+use crate::applications::repo::{self as applications, AppFilter, ApplicationRow};
+use crate::audit::{AuditCtx, ChainReport};
+use crate::auth::extract::SESSION_COOKIE;
+use crate::auth::policy::{visibility, Visibility};
+use crate::auth::{Actor, Caller};
+use crate::domain::{ApplicationState, Role, Sector};
+use crate::enterprises::repo::EnterpriseRow;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::pagination::PageRequest;
+use crate::products::repo::{ProductFilter, ProductRow};
+use crate::products::service::{CreateProductRequest, Ingredient, NewProduct};
+use crate::records::certificates::{CertFilter, CertRow};
+use crate::state::AppState;
+use crate::users::repo::UserRow;
+
+/// The cookie holding the sign-in form's own token (before there is a session to derive one
+/// from).
+const LOGIN_CSRF_COOKIE: &str = "registry_login_csrf";
+
+/// The token every console form carries: derived from the session's secret cookie.
+fn form_token(session: &str) -> String {
+    hex::encode(&Sha256::digest(format!("console-form\u{0}{session}"))[..16])
+}
+
+/// The session cookie's value, if any.
+fn session_of(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned())
+}
+
+/// A form token matches the session it was issued for (compared in constant time).
+fn token_matches(expected: &str, given: Option<&str>) -> bool {
+    let Some(given) = given else { return false };
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Cookies are `Secure` when the registry is reached over TLS.
+fn secure(req: &HttpRequest, state: &AppState) -> bool {
+    state.settings.hsts || req.connection_info().scheme() == "https"
+}
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// A console page is private: no cache keeps it.
+fn private(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/console/login.html")]
+struct LoginPage {
+    t: Tr,
+    csrf: String,
+    username: String,
+    error_key: Option<&'static str>,
+}
+
+#[get("/console/login")]
+pub async fn login_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+) -> HttpResponse {
+    login_page(&req, &state, &reader, StatusCode::OK, String::new(), None)
+}
+
+fn login_page(
+    req: &HttpRequest,
+    state: &AppState,
+    reader: &Reader,
+    status: StatusCode,
+    username: String,
+    error_key: Option<&'static str>,
+) -> HttpResponse {
+    let csrf = crate::auth::token::new_refresh_token();
+    let mut res = reader.page(
+        status,
+        &LoginPage {
+            t: reader.t,
+            csrf: csrf.clone(),
+            username,
+            error_key,
+        },
+    );
+    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf)
+        .path("/console")
+        .http_only(true)
+        .secure(secure(req, state))
+        .same_site(SameSite::Strict)
+        .finish();
+    let _ = res.add_cookie(&cookie);
+    private(res)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: Option<String>,
+    password: Option<String>,
+    csrf: Option<String>,
+}
+
+/// Signs in with the API's own sign-in (throttle, audit) and opens a console session.
+#[post("/console/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let username = form.username.unwrap_or_default();
+    let expected = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned());
+    if !expected.is_some_and(|e| token_matches(&e, form.csrf.as_deref())) {
+        return login_page(
+            &req,
+            &state,
+            &reader,
+            StatusCode::FORBIDDEN,
+            username,
+            Some("console.form_expired"),
+        );
+    }
+    let signed_in = crate::sessions::routes::sign_in(
+        &state,
+        &caller,
+        username.clone(),
+        form.password.unwrap_or_default(),
+    )
+    .await;
+    match signed_in {
+        Ok(tokens) => {
+            let mut res = see_other("/console/");
+            let age = CookieAge::seconds(
+                i64::try_from(state.settings.session_max_age.as_secs()).unwrap_or(i64::MAX),
+            );
+            let session = Cookie::build(SESSION_COOKIE, tokens.refresh_token)
+                .path("/console")
+                .http_only(true)
+                .secure(secure(&req, &state))
+                .same_site(SameSite::Strict)
+                .max_age(age)
+                .finish();
+            let _ = res.add_cookie(&session);
+            let mut used = Cookie::new(LOGIN_CSRF_COOKIE, "");
+            used.set_path("/console");
+            used.make_removal();
+            let _ = res.add_cookie(&used);
+            res
+        }
+        Err(ApiError::TooManyRequests { .. }) => login_page(
+            &req,
+            &state,
+            &reader,
+            StatusCode::TOO_MANY_REQUESTS,
+            username,
+            Some("console.too_many_attempts"),
+        ),
+        Err(ApiError::InvalidCredentials) => login_page(
+            &req,
+            &state,
+            &reader,
+            StatusCode::UNAUTHORIZED,
+            username,
+            Some("console.wrong_password"),
+        ),
+        Err(e) => reader.failure(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf: Option<String>,
+}
+
+/// Ends this console session (its refresh-token family), audited like an API sign-out.
+#[post("/console/logout")]
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    form: web::Form<TokenForm>,
+) -> HttpResponse {
+    let Some(session) = session_of(&req) else {
+        return see_other("/console/login");
+    };
+    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
+        return reader.failure(ApiError::Forbidden);
+    }
+    if let Some(actor) = caller.actor.clone() {
+        let ctx = AuditCtx::of(&caller);
+        let ended = state
+            .db(move |conn| crate::sessions::routes::end_session(conn, &ctx, &actor, &session))
+            .await;
+        if let Err(e) = ended {
+            return reader.failure(e);
+        }
+    }
+    let mut res = see_other("/console/login");
+    let mut gone = Cookie::new(SESSION_COOKIE, "");
+    gone.set_path("/console");
+    gone.make_removal();
+    let _ = res.add_cookie(&gone);
+    res
+}
+
+/// What the console shows a signed-in user, by role.
+#[derive(askama::Template)]
+#[template(path = "web/console/home.html")]
+struct HomePage {
+    t: Tr,
+    csrf: String,
+    username: String,
+    role: Role,
+    enterprise: Option<EnterpriseRow>,
+    products: Vec<ProductRow>,
+    applications: Vec<ApplicationRow>,
+    certificates: Vec<CertRow>,
+    users: Vec<UserRow>,
+    chain: Option<ChainReport>,
+    /// May this user register products (the policy says so for their enterprise)?
+    can_add_products: bool,
+}
+
+/// The console's front page: an enterprise's own register, a regulator's work queue, an
+/// admin's users and the audit chain's state.
+#[get("/console/")]
+pub async fn home(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+) -> HttpResponse {
+    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
+        return see_other("/console/login");
+    };
+    let loaded = state.db(move |conn| dashboard(conn, &actor)).await;
+    match loaded {
+        Ok(mut page) => {
+            page.t = reader.t;
+            page.csrf = form_token(&session);
+            private(reader.page(StatusCode::OK, &page))
+        }
+        Err(e) => reader.failure(e),
+    }
+}
+
+#[get("/console")]
+pub async fn home_redirect() -> HttpResponse {
+    see_other("/console/")
+}
+
+/// The console shows the first hundred of each list (the API pages through the rest).
+fn first_page() -> PageRequest {
+    PageRequest {
+        limit: 99,
+        after: None,
+    }
+}
+
+fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage> {
+    use crate::auth::{check, Action, Target};
+    let mut page = HomePage {
+        t: Tr::new(super::i18n::Lang::Zh),
+        csrf: String::new(),
+        username: actor.username.clone(),
+        role: actor.role,
+        enterprise: None,
+        products: Vec::new(),
+        applications: Vec::new(),
+        certificates: Vec::new(),
+        users: Vec::new(),
+        chain: None,
+        can_add_products: false,
+    };
+    let vis: Visibility = visibility(Some(actor));
+    match actor.role {
+        Role::Enterprise => {
+            let Some(own) = actor.enterprise_id.clone() else {
+                return Ok(page);
+            };
+            page.enterprise = crate::enterprises::repo::find(conn, &own)?;
+            let status = page.enterprise.as_ref().map(|e| e.status);
+            page.can_add_products = check(
+                Some(actor),
+                Action::ManageProducts,
+                Target::owned_by(&own, status),
+            )
+            .is_ok();
+            page.products = crate::products::repo::list(
+                conn,
+                &vis,
+                &ProductFilter {
+                    enterprise_id: Some(own.clone()),
+                    ..ProductFilter::default()
+                },
+                &first_page(),
+            )?;
+            page.applications = applications::list(
+                conn,
+                &vis,
+                &AppFilter {
+                    enterprise_id: Some(own.clone()),
+                    ..AppFilter::default()
+                },
+                &first_page(),
+            )?;
+            page.certificates = crate::records::certificates::list(
+                conn,
+                &vis,
+                &CertFilter {
+                    enterprise_id: Some(own),
+                    ..CertFilter::default()
+                },
+                &first_page(),
+            )?;
+        }
+        Role::Regulator => {
+            // The agency's queue: what waits for a decision.
+            for waiting in [ApplicationState::Submitted, ApplicationState::UnderReview] {
+                page.applications.extend(applications::list(
+                    conn,
+                    &vis,
+                    &AppFilter {
+                        state: Some(waiting),
+                        agency: actor.agency,
+                        ..AppFilter::default()
+                    },
+                    &first_page(),
+                )?);
+            }
+        }
+        Role::Admin => {
+            check(Some(actor), Action::ManageUsers, Target::default())?;
+            page.users = crate::users::repo::list(conn, None, &first_page())?;
+            page.chain = Some(crate::audit::verify_chain(conn)?);
+        }
+    }
+    Ok(page)
+}
+
+/// The product form's fields as typed, shown back with each field's error.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProductForm {
+    csrf: Option<String>,
+    name: Option<String>,
+    brand: Option<String>,
+    gtin: Option<String>,
+    sector: Option<String>,
+    category: Option<String>,
+    origin_region_code: Option<String>,
+    /// One ingredient per line, `name` or `name 40%`.
+    ingredients: Option<String>,
+    suitable_for: Option<String>,
+    unsuitable_for: Option<String>,
+    is_new_product: Option<String>,
+    launched_on: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/console/product_form.html")]
+struct ProductFormPage {
+    t: Tr,
+    csrf: String,
+    form: ProductForm,
+    sectors: Vec<(&'static str, &'static str)>,
+    errors: Vec<FieldError>,
+}
+
+impl ProductFormPage {
+    /// The message for `field`, if it has one.
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field || e.field.starts_with(&format!("{field}[")))
+            .map(|e| e.message.as_str())
+    }
+
+    fn value<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("")
+    }
+
+    /// The form's one-line fields: name, label, input type, hint, whether it is the GTIN.
+    fn text_fields(&self) -> Vec<TextField> {
+        vec![
+            ("name", "console.name_label", "text", None, false),
+            ("brand", "product.brand", "text", None, false),
+            (
+                "gtin",
+                "product.gtin",
+                "text",
+                Some("console.gtin_hint"),
+                true,
+            ),
+            (
+                "category",
+                "product.category",
+                "text",
+                Some("console.category_hint"),
+                false,
+            ),
+            (
+                "origin_region_code",
+                "product.origin",
+                "text",
+                Some("console.region_hint"),
+                false,
+            ),
+            ("suitable_for", "product.suitable_for", "text", None, false),
+            (
+                "unsuitable_for",
+                "product.unsuitable_for",
+                "text",
+                None,
+                false,
+            ),
+            ("launched_on", "product.launched_on", "date", None, false),
+        ]
+    }
+
+    fn field_value(&self, name: &str) -> &str {
+        let f = &self.form;
+        let v = match name {
+            "name" => &f.name,
+            "brand" => &f.brand,
+            "gtin" => &f.gtin,
+            "category" => &f.category,
+            "origin_region_code" => &f.origin_region_code,
+            "suitable_for" => &f.suitable_for,
+            "unsuitable_for" => &f.unsuitable_for,
+            "launched_on" => &f.launched_on,
+            _ => return "",
+        };
+        self.value(v)
+    }
+}
+
+type TextField = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    bool,
+);
+
+fn sectors(t: Tr) -> Vec<(&'static str, &'static str)> {
+    Sector::ALL
+        .iter()
+        .map(|s| (s.as_str(), t.sector(s)))
+        .collect()
+}
+
+#[get("/console/products/new")]
+pub async fn product_form(req: HttpRequest, reader: Reader, caller: Caller) -> HttpResponse {
+    let (Some(actor), Some(session)) = (caller.actor.as_ref(), session_of(&req)) else {
+        return see_other("/console/login");
+    };
+    if actor.role != Role::Enterprise {
+        return reader.failure(ApiError::Forbidden);
+    }
+    let page = ProductFormPage {
+        t: reader.t,
+        csrf: form_token(&session),
+        form: ProductForm::default(),
+        sectors: sectors(reader.t),
+        errors: Vec::new(),
+    };
+    private(reader.page(StatusCode::OK, &page))
+}
+
+/// Registers a product from the form through the API's own parsing and service: errors are
+/// shown at their fields, the form keeps what was typed.
+#[post("/console/products/new")]
+pub async fn create_product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    form: web::Form<ProductForm>,
+) -> HttpResponse {
+    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
+        return see_other("/console/login");
+    };
+    let form = form.into_inner();
+    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
+        return reader.failure(ApiError::Forbidden);
+    }
+    let mut errors = crate::error::Errors::new();
+    let request = CreateProductRequest {
+        enterprise_id: actor.enterprise_id.clone().unwrap_or_default(),
+        name: form.name.clone().unwrap_or_default(),
+        brand: form.brand.clone().unwrap_or_default(),
+        gtin: form.gtin.clone(),
+        sector: form.sector.clone().unwrap_or_default(),
+        category: form.category.clone().unwrap_or_default(),
+        origin_region_code: form.origin_region_code.clone().unwrap_or_default(),
+        ingredients: ingredients(&form.ingredients.clone().unwrap_or_default()),
+        suitable_for: form.suitable_for.clone().filter(|s| !s.trim().is_empty()),
+        unsuitable_for: form.unsuitable_for.clone().filter(|s| !s.trim().is_empty()),
+        is_new_product: form.is_new_product.is_some(),
+        launched_on: form
+            .launched_on
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            .and_then(|d| crate::http::parse_date(&mut errors, "launched_on", Some(d))),
+    };
+    let new = NewProduct::parse(&mut errors, &request);
+    let result = match (errors.finish(), new) {
+        (Ok(()), Some(new)) => {
+            let ctx = AuditCtx::of(&caller);
+            state
+                .db(move |conn| crate::products::service::create_as(conn, &actor, &ctx, new))
+                .await
+        }
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(ApiError::Internal("validated product missing".into())),
+    };
+    let fields = match result {
+        Ok(row) => return see_other(&format!("/p/{}", row.id)),
+        Err(ApiError::Validation(fields)) => fields,
+        Err(ApiError::Conflict { code, detail, .. }) if code.contains("gtin") => {
+            vec![FieldError::new("gtin", code, detail)]
+        }
+        Err(e) => return reader.failure(e),
+    };
+    let page = ProductFormPage {
+        t: reader.t,
+        csrf: form_token(&session),
+        form,
+        sectors: sectors(reader.t),
+        errors: fields,
+    };
+    private(reader.page(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// `枸杞 60%` → 枸杞 at 60 %; `枸杞` → no content given. Blank lines are skipped.
+fn ingredients(text: &str) -> Vec<Ingredient> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let with_percent = line.strip_suffix('%').and_then(|body| {
+                let (name, number) = body.trim_end().rsplit_once(char::is_whitespace)?;
+                Some((name.trim(), number.parse::<f64>().ok()?))
+            });
+            let (name, percent) = match with_percent {
+                Some((name, p)) => (name, Some(p)),
+                None => (line, None),
+            };
+            Ingredient {
+                name: name.to_owned(),
+                content_percent: percent,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingredients_are_read_one_per_line_with_an_optional_percentage() {
+        let got = ingredients("枸杞 60%\n\n  水 \n白砂糖 5.5 %\n");
+        let names: Vec<_> = got.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["枸杞", "水", "白砂糖"]);
+        assert_eq!(got[0].content_percent, Some(60.0));
+        assert_eq!(got[1].content_percent, None);
+        assert_eq!(got[2].content_percent, Some(5.5));
+    }
+
+    #[test]
+    fn a_form_token_belongs_to_its_session() {
+        let a = form_token("session-a");
+        assert!(token_matches(&a, Some(&a)));
+        assert!(!token_matches(&a, Some(&form_token("session-b"))));
+        assert!(!token_matches(&a, None));
+        assert!(!token_matches(&a, Some("")));
+    }
+}

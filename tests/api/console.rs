@@ -1,0 +1,284 @@
+//! The console: a session cookie from the sign-in form, forms that refuse a forged post, each
+//! role's front page, and a product registered through the form with errors at their fields.
+
+use crate::common::{each_backend, Resp, TestApp};
+
+fn html(r: &Resp) -> &str {
+    r.body.as_str().expect("an HTML body")
+}
+
+/// The value of `name="…" value="…"` in a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = body.find(&marker).expect("the field") + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// `name=value` of each `Set-Cookie`.
+fn cookies(r: &Resp) -> Vec<String> {
+    r.headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .collect()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn post_form(app: &TestApp, path: &str, cookie: &str, body: &str) -> Resp {
+    // Redirects are the answer under test: not followed.
+    let client = awc::Client::builder().disable_redirects().finish();
+    let mut res = client
+        .post(app.url(path))
+        .insert_header(("Cookie", cookie))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .send_body(body.to_owned())
+        .await
+        .expect("request");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.body().limit(4 * 1024 * 1024).await.expect("body");
+    Resp {
+        status,
+        headers,
+        body: serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+    }
+}
+
+async fn get_with(app: &TestApp, path: &str, cookie: &str) -> Resp {
+    app.send("GET", path, None, &[("Cookie", cookie)], None)
+        .await
+}
+
+/// Signs in through the form; the session cookie.
+async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
+    let page = app.get("/console/login", None).await;
+    page.assert(200);
+    let csrf = hidden(html(&page), "csrf");
+    let login_cookie = cookies(&page).join("; ");
+    let r = post_form(
+        app,
+        "/console/login",
+        &login_cookie,
+        &form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ]),
+    )
+    .await;
+    r.assert(303);
+    assert_eq!(r.header("location").as_deref(), Some("/console/"));
+    let set = r
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("registry_session="))
+        .expect("a session cookie")
+        .to_owned();
+    assert!(set.contains("HttpOnly"), "{set}");
+    assert!(set.contains("SameSite=Strict"), "{set}");
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn signing_in_opens_a_session_that_signing_out_and_a_password_change_end() {
+    each_backend(|app: TestApp| async move {
+        // Without a session the console sends you to sign in.
+        let r = app.get("/console/", None).await;
+        assert!(html(&r).contains(r#"name="password""#), "the sign-in form");
+
+        // A wrong password is said on the form; a post without the form's token is refused.
+        let page = app.get("/console/login", None).await;
+        let csrf = hidden(html(&page), "csrf");
+        let cookie = cookies(&page).join("; ");
+        let wrong = post_form(
+            &app,
+            "/console/login",
+            &cookie,
+            &form(&[("username", "ent_a"), ("password", "nope"), ("csrf", &csrf)]),
+        )
+        .await;
+        wrong.assert(401);
+        assert!(html(&wrong).contains("用户名或密码不正确"));
+        let forged = post_form(
+            &app,
+            "/console/login",
+            "",
+            &form(&[("username", "ent_a"), ("password", crate::common::PASSWORD)]),
+        )
+        .await;
+        forged.assert(403);
+
+        let session = sign_in(&app, "ent_a", crate::common::PASSWORD).await;
+        let home = get_with(&app, "/console/", &session).await;
+        home.assert(200);
+        assert_eq!(home.header("cache-control").as_deref(), Some("no-store"));
+        let body = html(&home);
+        assert!(body.contains("ent_a"), "{body}");
+        assert!(body.contains("测试甲枸杞有限公司"), "the user's enterprise");
+        assert!(body.contains(r#"href="/console/products/new""#));
+
+        // The cookie drives the console only: the API ignores it.
+        app.send(
+            "GET",
+            "/api/v1/auth/me",
+            None,
+            &[("Cookie", &session)],
+            None,
+        )
+        .await
+        .assert(401);
+
+        // Signing out needs the page's token; then the cookie opens nothing.
+        let token = hidden(body, "csrf");
+        post_form(&app, "/console/logout", &session, "csrf=forged")
+            .await
+            .assert(403);
+        let out = post_form(
+            &app,
+            "/console/logout",
+            &session,
+            &form(&[("csrf", &token)]),
+        )
+        .await;
+        out.assert(303);
+        let after = get_with(&app, "/console/", &session).await;
+        assert!(html(&after).contains(r#"name="password""#), "signed out");
+
+        // A password change (through the API) ends console sessions too.
+        let session = sign_in(&app, "ent_a", crate::common::PASSWORD).await;
+        let t = app.token("ent_a").await;
+        app.post(
+            "/api/v1/auth/password",
+            Some(&t),
+            &serde_json::json!({"current_password": crate::common::PASSWORD,
+                                "new_password": "a brand new long passphrase"}),
+        )
+        .await
+        .assert(204);
+        let after = get_with(&app, "/console/", &session).await;
+        assert!(html(&after).contains(r#"name="password""#), "session ended");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn each_role_sees_its_own_front_page() {
+    each_backend(|app: TestApp| async move {
+        let enterprise = sign_in(&app, "ent_a", crate::common::PASSWORD).await;
+        let body = html(&get_with(&app, "/console/", &enterprise).await).to_owned();
+        assert!(body.contains("本企业产品") && !body.contains("审计链"));
+
+        let regulator = sign_in(&app, "agri", crate::common::PASSWORD).await;
+        let r = get_with(&app, "/console/?lang=en", &regulator).await;
+        r.assert(200);
+        let body = html(&r);
+        assert!(body.contains("Work queue (my agency)"), "{body}");
+        assert!(
+            !body.contains("/console/products/new"),
+            "not offered to regulators"
+        );
+        get_with(&app, "/console/products/new", &regulator)
+            .await
+            .assert(403);
+
+        let admin = sign_in(&app, "admin", crate::common::PASSWORD).await;
+        let body = html(&get_with(&app, "/console/", &admin).await).to_owned();
+        assert!(body.contains("审计链") && body.contains("完整"), "{body}");
+        assert!(body.contains("ent_a"), "the users");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_product_is_registered_through_the_form_with_errors_at_their_fields() {
+    each_backend(|app: TestApp| async move {
+        let session = sign_in(&app, "ent_a", crate::common::PASSWORD).await;
+        let page = get_with(&app, "/console/products/new", &session).await;
+        page.assert(200);
+        let body = html(&page);
+        assert!(body.contains(r#"<label for="gtin">"#));
+        let csrf = hidden(body, "csrf");
+
+        let bad = post_form(
+            &app,
+            "/console/products/new",
+            &session,
+            &form(&[
+                ("csrf", &csrf),
+                ("name", "表单枸杞"),
+                ("brand", "表单牌"),
+                ("gtin", "6901234567891"),
+                ("sector", "food"),
+                ("category", "goji"),
+                ("origin_region_code", "632800"),
+                ("ingredients", "枸杞 100%"),
+            ]),
+        )
+        .await;
+        bad.assert(422);
+        let body = html(&bad);
+        assert!(
+            body.contains(r#"id="gtin-error""#),
+            "the GTIN's error at its field"
+        );
+        assert!(
+            body.contains(r#"value="表单枸杞""#),
+            "what was typed is kept"
+        );
+
+        let forged = post_form(
+            &app,
+            "/console/products/new",
+            &session,
+            &form(&[("csrf", "nope"), ("name", "x")]),
+        )
+        .await;
+        forged.assert(403);
+
+        let good_gtin = crate::common::gtin("690123456789");
+        let ok = post_form(
+            &app,
+            "/console/products/new",
+            &session,
+            &form(&[
+                ("csrf", &csrf),
+                ("name", "表单枸杞"),
+                ("brand", "表单牌"),
+                ("gtin", &good_gtin),
+                ("sector", "food"),
+                ("category", "goji"),
+                ("origin_region_code", "632800"),
+                ("ingredients", "枸杞 100%"),
+            ]),
+        )
+        .await;
+        ok.assert(303);
+        let at = ok.header("location").unwrap();
+        assert!(at.starts_with("/p/"), "{at}");
+        // The same product the API serves, audited as the user's.
+        let id = at.trim_start_matches("/p/");
+        let p = app.get(&format!("/api/v1/products/{id}"), None).await;
+        p.assert(200);
+        assert_eq!(p.body["gtin"], good_gtin.as_str());
+        assert_eq!(p.body["ingredients"][0]["content_percent"], 100.0);
+        let audit = app.audit_for("product", id);
+        assert!(
+            audit.iter().any(|e| e.actor_label == "enterprise:ent_a"),
+            "{audit:?}"
+        );
+    })
+    .await;
+}
