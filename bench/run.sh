@@ -3,7 +3,7 @@
 # run the database ceiling for the verify query with pgbench. Prints req/s, p50/p99, non-2xx,
 # peak server RSS, and verify ÷ pgbench.
 #
-#   bench/run.sh postgres     # database registry_bench on 127.0.0.1:5432 (generated if empty)
+#   bench/run.sh postgres     # database $BENCH_DB (registry_bench) on 127.0.0.1:5432 (generated if empty)
 #   bench/run.sh sqlite       # bench/data/bench.db
 #
 # Settings: SCALE (default 1), DURATION (seconds per run, default 20), CONNECTIONS (default 16),
@@ -16,6 +16,8 @@ DURATION="${DURATION:-20}"
 CONNECTIONS="${CONNECTIONS:-16}"
 PORT="${PORT:-18090}"
 PG_BASE="${PG_BASE:-postgres://postgres@127.0.0.1:5432}"
+# A database per scale, so runs at two scales can be compared without regenerating.
+BENCH_DB="${BENCH_DB:-registry_bench}"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release --quiet
@@ -23,9 +25,9 @@ bin=target/release/registry
 
 case "$backend" in
   postgres)
-    psql "$PG_BASE/postgres" -qtc "SELECT 1 FROM pg_database WHERE datname = 'registry_bench'" | grep -q 1 \
-      || psql "$PG_BASE/postgres" -qc "CREATE DATABASE registry_bench"
-    export DATABASE_URL="$PG_BASE/registry_bench" ;;
+    psql "$PG_BASE/postgres" -qtc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" | grep -q 1 \
+      || psql "$PG_BASE/postgres" -qc "CREATE DATABASE $BENCH_DB"
+    export DATABASE_URL="$PG_BASE/$BENCH_DB" ;;
   sqlite)
     mkdir -p bench/data
     export DATABASE_URL="sqlite://bench/data/bench.db" ;;
@@ -90,15 +92,15 @@ BENCH_SEARCH=zero run search-zero-hit search.lua
 run product-profile product.lua
 echo "peak server RSS: $(rss_peak) MB"
 if [ "$backend" = postgres ]; then
-  out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_verify.sql registry_bench 2>&1)
+  out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_verify.sql "$BENCH_DB" 2>&1)
   pg_tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | tail -n1)
   echo "pgbench verify SQL (TCP, prepared, 8 clients, 2 threads): $pg_tps tps"
   python3 -c "print(f'verify / pgbench = {$verify_rps / $pg_tps:.2f}')"
-  out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_lookup.sql registry_bench 2>&1)
+  out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_lookup.sql "$BENCH_DB" 2>&1)
   one_tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | tail -n1)
   echo "pgbench one-statement certificate lookup (TCP, prepared, 8 clients, 2 threads): $one_tps tps"
   python3 -c "print(f'verify / one-statement lookup = {$verify_rps / $one_tps:.2f}')"
-  out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_gtin.sql registry_bench 2>&1)
+  out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_gtin.sql "$BENCH_DB" 2>&1)
   gtin_tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | tail -n1)
   echo "pgbench one-statement product-by-GTIN lookup (TCP, prepared, 8 clients, 2 threads): $gtin_tps tps"
   python3 -c "print(f'by-gtin / one-statement lookup = {$by_gtin_rps / $gtin_tps:.2f}')"

@@ -292,6 +292,53 @@ pub(super) fn commit(
     )
 }
 
+/// The agency the actor decides a record_change for, if it is one of the change's agencies.
+fn acting_agency(
+    actor: Option<&Actor>,
+    change: Option<&record_change::RecordChangeDetails>,
+) -> Option<crate::domain::Agency> {
+    actor
+        .and_then(|a| a.agency)
+        .filter(|a| change.is_some_and(|c| c.agencies.contains(a)))
+}
+
+/// The policy's view of an application for `actor`: a record_change is decided by every agency
+/// of the product's live records.
+fn acting_target<'a>(
+    actor: Option<&Actor>,
+    app: &'a ApplicationRow,
+    change: Option<&record_change::RecordChangeDetails>,
+) -> Target<'a> {
+    match acting_agency(actor, change) {
+        Some(a) => target(app).decided_by(Some(a)),
+        None => target(app),
+    }
+}
+
+/// The steps `actor` may take on `app` now: the table allows them from its state and the policy
+/// lets the actor take them. The console offers exactly these; `step` checks again.
+pub fn offered(actor: &Actor, app: &ApplicationRow) -> ApiResult<Vec<Step>> {
+    let change = (app.kind == ApplicationKind::RecordChange)
+        .then(|| record_change::RecordChangeDetails::parse(app))
+        .transpose()?;
+    let target = acting_target(Some(actor), app, change.as_ref());
+    Ok([
+        Step::Submit,
+        Step::Withdraw,
+        Step::StartReview,
+        Step::Approve,
+        Step::RequestChanges,
+        Step::Reject,
+        Step::Grant,
+    ]
+    .into_iter()
+    .filter(|s| {
+        machine::transition(app.state, *s)
+            .is_some_and(|t| crate::auth::policy::allows(Some(actor), t.who.action(), target))
+    })
+    .collect())
+}
+
 /// Takes a step: the table says whether it is allowed from the current state and who may take
 /// it; the kind's rules and the enterprise's status are checked again where they matter.
 pub fn step(
@@ -312,16 +359,12 @@ pub fn step(
     let mut change = (before.kind == ApplicationKind::RecordChange)
         .then(|| record_change::RecordChangeDetails::parse(&before))
         .transpose()?;
-    // A record_change is decided by every agency of the product's live records.
-    let acting_agency = ctx
-        .actor
-        .and_then(|a| a.agency)
-        .filter(|a| change.as_ref().is_some_and(|c| c.agencies.contains(a)));
-    let target = match acting_agency {
-        Some(a) => target(&before).decided_by(Some(a)),
-        None => target(&before),
-    };
-    authorize(ctx.actor, who.action(), target)?;
+    let acting_agency = acting_agency(ctx.actor, change.as_ref());
+    authorize(
+        ctx.actor,
+        who.action(),
+        acting_target(ctx.actor, &before, change.as_ref()),
+    )?;
     let invalid = || ApiError::InvalidState {
         resource: "application",
         state: before.state.to_string(),

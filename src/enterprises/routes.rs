@@ -207,44 +207,7 @@ pub async fn verify_enterprise(
     let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let view = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let before = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                check(
-                    Some(&actor),
-                    Action::VerifyEnterprise,
-                    Target::owned_by(&before.id, Some(before.status)),
-                )?;
-                if before.status != EnterpriseStatus::Pending {
-                    return Err(ApiError::InvalidState {
-                        resource: "enterprise",
-                        state: before.status.to_string(),
-                    });
-                }
-                let now = crate::clock::now();
-                let mut after = before.clone();
-                after.status = EnterpriseStatus::Active;
-                after.verified_at = Some(now);
-                after.updated_at = now;
-                after.version += 1;
-                service::save_guarded(conn, &after, before.version)?;
-                let mut views = service::views(conn, &[before, after], |_| true)?;
-                let after_view = views.pop().expect("two");
-                audit::record(
-                    conn,
-                    &ctx,
-                    Change {
-                        action: "enterprise.verify",
-                        entity_type: "enterprise",
-                        entity_id: &id,
-                        before: serde_json::to_value(views.pop()).ok(),
-                        after: serde_json::to_value(&after_view).ok(),
-                        reason: None,
-                    },
-                )?;
-                Ok(after_view)
-            })
-        })
+        .db(move |conn| service::verify(conn, &actor, &ctx, &id))
         .await?;
     Ok(ok_versioned(&view, view.version))
 }

@@ -410,3 +410,48 @@ pub fn views(
         })
         .collect())
 }
+
+/// Market regulation activates a pending self-registration (the API and the console).
+pub fn verify(
+    conn: &mut DbConn,
+    actor: &crate::auth::Actor,
+    ctx: &AuditCtx,
+    id: &str,
+) -> ApiResult<EnterpriseView> {
+    crate::db::write_tx(conn, |conn| {
+        let before = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        crate::auth::check(
+            Some(actor),
+            crate::auth::Action::VerifyEnterprise,
+            crate::auth::Target::owned_by(&before.id, Some(before.status)),
+        )?;
+        if before.status != EnterpriseStatus::Pending {
+            return Err(ApiError::InvalidState {
+                resource: "enterprise",
+                state: before.status.to_string(),
+            });
+        }
+        let now = crate::clock::now();
+        let mut after = before.clone();
+        after.status = EnterpriseStatus::Active;
+        after.verified_at = Some(now);
+        after.updated_at = now;
+        after.version += 1;
+        save_guarded(conn, &after, before.version)?;
+        let mut shown = views(conn, &[before, after], |_| true)?;
+        let after_view = shown.pop().expect("two");
+        audit::record(
+            conn,
+            ctx,
+            Change {
+                action: "enterprise.verify",
+                entity_type: "enterprise",
+                entity_id: id,
+                before: serde_json::to_value(shown.pop()).ok(),
+                after: serde_json::to_value(&after_view).ok(),
+                reason: None,
+            },
+        )?;
+        Ok(after_view)
+    })
+}

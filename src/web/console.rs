@@ -17,7 +17,7 @@ use crate::audit::{AuditCtx, ChainReport};
 use crate::auth::extract::SESSION_COOKIE;
 use crate::auth::policy::{visibility, Visibility};
 use crate::auth::{Actor, Caller};
-use crate::domain::{ApplicationState, Role, Sector};
+use crate::domain::{ApplicationKind, ApplicationState, EnterpriseStatus, Role, Sector};
 use crate::enterprises::repo::EnterpriseRow;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::PageRequest;
@@ -32,17 +32,17 @@ use crate::users::repo::UserRow;
 const LOGIN_CSRF_COOKIE: &str = "registry_login_csrf";
 
 /// The token every console form carries: derived from the session's secret cookie.
-fn form_token(session: &str) -> String {
+pub(super) fn form_token(session: &str) -> String {
     hex::encode(&Sha256::digest(format!("console-form\u{0}{session}"))[..16])
 }
 
 /// The session cookie's value, if any.
-fn session_of(req: &HttpRequest) -> Option<String> {
+pub(super) fn session_of(req: &HttpRequest) -> Option<String> {
     req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned())
 }
 
 /// A form token matches the session it was issued for (compared in constant time).
-fn token_matches(expected: &str, given: Option<&str>) -> bool {
+pub(super) fn token_matches(expected: &str, given: Option<&str>) -> bool {
     let Some(given) = given else { return false };
     expected.len() == given.len()
         && expected
@@ -57,7 +57,7 @@ fn secure(req: &HttpRequest, state: &AppState) -> bool {
     state.settings.hsts || req.connection_info().scheme() == "https"
 }
 
-fn see_other(to: &str) -> HttpResponse {
+pub(super) fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -65,7 +65,7 @@ fn see_other(to: &str) -> HttpResponse {
 }
 
 /// A console page is private: no cache keeps it.
-fn private(mut res: HttpResponse) -> HttpResponse {
+pub(super) fn private(mut res: HttpResponse) -> HttpResponse {
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
@@ -248,6 +248,10 @@ struct HomePage {
     chain: Option<ChainReport>,
     /// May this user register products (the policy says so for their enterprise)?
     can_add_products: bool,
+    /// The certification kinds this user may apply for (none unless the policy allows).
+    apply_kinds: Vec<ApplicationKind>,
+    /// Self-registrations waiting for market regulation, with their enterprises' names.
+    pending: Vec<EnterpriseRow>,
 }
 
 /// The console's front page: an enterprise's own register, a regulator's work queue, an
@@ -269,6 +273,33 @@ pub async fn home(
             page.csrf = form_token(&session);
             private(reader.page(StatusCode::OK, &page))
         }
+        Err(e) => reader.failure(e),
+    }
+}
+
+/// Market regulation verifies a pending self-registration from its queue.
+#[post("/console/enterprises/{id}/verify")]
+pub async fn verify_enterprise(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    id: web::Path<String>,
+    form: web::Form<TokenForm>,
+) -> HttpResponse {
+    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
+        return see_other("/console/login");
+    };
+    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
+        return reader.failure(ApiError::Forbidden);
+    }
+    let ctx = AuditCtx::of(&caller);
+    let id = id.into_inner();
+    match state
+        .db(move |conn| crate::enterprises::service::verify(conn, &actor, &ctx, &id))
+        .await
+    {
+        Ok(_) => see_other("/console/"),
         Err(e) => reader.failure(e),
     }
 }
@@ -300,6 +331,8 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
         users: Vec::new(),
         chain: None,
         can_add_products: false,
+        apply_kinds: Vec::new(),
+        pending: Vec::new(),
     };
     let vis: Visibility = visibility(Some(actor));
     match actor.role {
@@ -315,6 +348,19 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
                 Target::owned_by(&own, status),
             )
             .is_ok();
+            if check(
+                Some(actor),
+                Action::ManageApplication,
+                Target::owned_by(&own, status),
+            )
+            .is_ok()
+            {
+                page.apply_kinds = vec![
+                    ApplicationKind::GreenFood,
+                    ApplicationKind::Organic,
+                    ApplicationKind::Halal,
+                ];
+            }
             page.products = crate::products::repo::list(
                 conn,
                 &vis,
@@ -344,6 +390,17 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
             )?;
         }
         Role::Regulator => {
+            if check(Some(actor), Action::VerifyEnterprise, Target::default()).is_ok() {
+                page.pending = crate::enterprises::repo::list(
+                    conn,
+                    &vis,
+                    &crate::enterprises::repo::EnterpriseFilter {
+                        status: Some(EnterpriseStatus::Pending),
+                        ..Default::default()
+                    },
+                    &first_page(),
+                )?;
+            }
             // The agency's queue: what waits for a decision.
             for waiting in [ApplicationState::Submitted, ApplicationState::UnderReview] {
                 page.applications.extend(applications::list(

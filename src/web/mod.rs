@@ -4,6 +4,7 @@
 //! loaders as the API; nothing here decides a rule of its own. No JavaScript is needed.
 
 mod console;
+mod console_applications;
 pub mod i18n;
 mod public;
 
@@ -31,7 +32,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(console::home)
         .service(console::home_redirect)
         .service(console::product_form)
-        .service(console::create_product);
+        .service(console::create_product)
+        .service(console::verify_enterprise)
+        .service(console_applications::apply_form)
+        .service(console_applications::apply)
+        .service(console_applications::application)
+        .service(console_applications::take_step);
 }
 
 /// What every page knows about its reader: the language, and whether to remember it.

@@ -282,3 +282,163 @@ async fn a_product_is_registered_through_the_form_with_errors_at_their_fields() 
     })
     .await;
 }
+
+/// The hrefs of a page that start with `prefix`.
+fn links(body: &str, prefix: &str) -> Vec<String> {
+    body.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_enterprise_applies_and_the_deciding_agency_approves_in_the_console() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "工作台申请枸杞").await;
+        let body_id = app.body_for("green_food").await;
+        let enterprise = sign_in(&app, "ent_a", crate::common::PASSWORD).await;
+        let home = get_with(&app, "/console/", &enterprise).await;
+        assert!(
+            html(&home).contains(r#"href="/console/applications/new?kind=green_food""#),
+            "applying is offered"
+        );
+        let page = get_with(
+            &app,
+            "/console/applications/new?kind=green_food",
+            &enterprise,
+        )
+        .await;
+        page.assert(200);
+        let csrf = hidden(html(&page), "csrf");
+        assert!(
+            html(&page).contains("工作台申请枸杞"),
+            "the user's products to choose from"
+        );
+        let today = registry::clock::today();
+        let issued = (today - chrono::Days::new(10)).to_string();
+        let expires = (today + chrono::Days::new(700)).to_string();
+        let fields = |expires: &str| {
+            form(&[
+                ("csrf", &csrf),
+                ("kind", "green_food"),
+                ("product_id", &product),
+                ("certificate_number", "LB-18-2611015555"),
+                ("certification_body_id", &body_id),
+                ("issued_on", &issued),
+                ("expires_on", expires),
+                ("scope", "枸杞干果"),
+            ])
+        };
+        // The kind's rules answer at their field: a green-food certificate lasts three years at
+        // most, and it cannot end before it starts.
+        let bad = post_form(
+            &app,
+            "/console/applications/new",
+            &enterprise,
+            &fields(&issued),
+        )
+        .await;
+        bad.assert(422);
+        assert!(
+            html(&bad).contains(r#"class="field invalid""#),
+            "{}",
+            html(&bad)
+        );
+        let ok = post_form(
+            &app,
+            "/console/applications/new",
+            &enterprise,
+            &fields(&expires),
+        )
+        .await;
+        ok.assert(303);
+        let at = ok.header("location").unwrap();
+        let shown = get_with(&app, &at, &enterprise).await;
+        shown.assert(200);
+        assert!(html(&shown).contains("已提交"), "submitted at once");
+        assert!(
+            html(&shown).contains(r#"value="withdraw""#),
+            "the applicant may withdraw"
+        );
+        assert!(
+            !html(&shown).contains(r#"value="approve""#),
+            "but not approve"
+        );
+
+        // Another agency's regulator sees nothing to do with it; agriculture reviews it.
+        let halal = sign_in(&app, "halal", crate::common::PASSWORD).await;
+        let theirs = get_with(&app, &at, &halal).await;
+        assert!(!html(&theirs).contains(r#"value="start_review""#));
+        let agri = sign_in(&app, "agri", crate::common::PASSWORD).await;
+        let queue = get_with(&app, "/console/", &agri).await;
+        assert!(
+            links(html(&queue), "/console/applications/").contains(&at),
+            "in the queue"
+        );
+        let page = get_with(&app, &at, &agri).await;
+        let token = hidden(html(&page), "csrf");
+        let step = |s: &'static str, reason: &'static str| {
+            form(&[("csrf", &token), ("step", s), ("reason", reason)])
+        };
+        let path = format!("{at}/step");
+        post_form(&app, &path, &halal, &step("start_review", ""))
+            .await
+            .assert(403);
+        post_form(&app, &path, &agri, &step("start_review", ""))
+            .await
+            .assert(303);
+        // Rejecting needs a reason: said on the page.
+        let no_reason = post_form(&app, &path, &agri, &step("reject", "")).await;
+        no_reason.assert(422);
+        post_form(&app, &path, &agri, &step("approve", "材料齐全"))
+            .await
+            .assert(303);
+        let done = get_with(&app, &at, &agri).await;
+        assert!(html(&done).contains("已批准"), "{}", html(&done));
+        // The public page shows the certificate valid.
+        let v = app.get("/v/LB-18-2611015555", None).await;
+        v.assert(200);
+        assert!(html(&v).contains("status-valid"));
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn market_regulation_verifies_a_pending_enterprise_from_its_queue() {
+    each_backend(|app: TestApp| async move {
+        let agri = sign_in(&app, "agri", crate::common::PASSWORD).await;
+        assert!(
+            !html(&get_with(&app, "/console/", &agri).await).contains("测试丙待审企业"),
+            "only market regulation verifies"
+        );
+        let market = sign_in(&app, "market", crate::common::PASSWORD).await;
+        let home = get_with(&app, "/console/", &market).await;
+        let body = html(&home);
+        assert!(body.contains("测试丙待审企业"), "{body}");
+        let action = format!("/console/enterprises/{}/verify", app.fx.ent_c);
+        assert!(body.contains(&action));
+        let token = hidden(body, "csrf");
+        post_form(
+            &app,
+            &action,
+            &agri,
+            &form(&[(
+                "csrf",
+                &hidden(html(&get_with(&app, "/console/", &agri).await), "csrf"),
+            )]),
+        )
+        .await
+        .assert(403);
+        post_form(&app, &action, &market, &form(&[("csrf", &token)]))
+            .await
+            .assert(303);
+        let e = app
+            .get(&format!("/api/v1/enterprises/{}", app.fx.ent_c), None)
+            .await;
+        assert_eq!(e.body["status"], "active");
+    })
+    .await;
+}

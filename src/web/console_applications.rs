@@ -1,0 +1,431 @@
+//! The console's applications: an enterprise applies for a certification (a form per kind) and
+//! follows it; a regulator of the deciding agency reviews and decides with a reason. Every step
+//! is the workflow's own (`applications::workflow`), offered only when the table and the policy
+//! allow it (`workflow::offered`).
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::console::{form_token, private, see_other, session_of, token_matches};
+use super::i18n::Tr;
+use super::Reader;
+use crate::applications::machine::Step;
+use crate::applications::views::{self, ApplicationDetail};
+use crate::applications::workflow::{self, Ctx, NewApplication};
+use crate::audit::AuditCtx;
+use crate::auth::{Actor, Caller};
+use crate::db::write_tx;
+use crate::domain::{ApplicationKind, Role};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::pagination::PageRequest;
+use crate::state::AppState;
+
+/// The certification kinds an enterprise applies for through this form.
+const CERTIFICATIONS: [ApplicationKind; 3] = [
+    ApplicationKind::GreenFood,
+    ApplicationKind::Organic,
+    ApplicationKind::Halal,
+];
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ApplyForm {
+    csrf: Option<String>,
+    kind: Option<String>,
+    product_id: Option<String>,
+    certificate_number: Option<String>,
+    certification_body_id: Option<String>,
+    issued_on: Option<String>,
+    expires_on: Option<String>,
+    scope: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/console/apply.html")]
+struct ApplyPage {
+    t: Tr,
+    csrf: String,
+    kind: ApplicationKind,
+    form: ApplyForm,
+    products: Choices,
+    bodies: Choices,
+    errors: Vec<FieldError>,
+}
+
+impl ApplyPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field || e.field == format!("details.{field}"))
+            .map(|e| e.message.as_str())
+    }
+
+    fn value<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("")
+    }
+
+    /// Errors not shown at a field of this form.
+    fn other_errors(&self) -> Vec<&FieldError> {
+        const SHOWN: [&str; 6] = [
+            "product_id",
+            "certificate_number",
+            "certification_body_id",
+            "issued_on",
+            "expires_on",
+            "scope",
+        ];
+        self.errors
+            .iter()
+            .filter(|e| {
+                !SHOWN
+                    .iter()
+                    .any(|f| e.field == *f || e.field == format!("details.{f}"))
+            })
+            .collect()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct KindQuery {
+    kind: Option<String>,
+}
+
+fn certification_kind(raw: Option<&str>) -> ApiResult<ApplicationKind> {
+    raw.and_then(|k| ApplicationKind::parse(k).ok())
+        .filter(|k| CERTIFICATIONS.contains(k))
+        .ok_or_else(|| ApiError::field("kind", "invalid_value", "green_food, organic or halal"))
+}
+
+/// A list to choose from: (id, name).
+type Choices = Vec<(String, String)>;
+
+/// The caller's products and the certification bodies of the kind, for the form's lists.
+fn choices(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    kind: ApplicationKind,
+) -> ApiResult<(Choices, Choices)> {
+    let page = PageRequest {
+        limit: 99,
+        after: None,
+    };
+    let own = actor.enterprise_id.clone().ok_or(ApiError::Forbidden)?;
+    let products = crate::products::repo::list(
+        conn,
+        &crate::auth::policy::visibility(Some(actor)),
+        &crate::products::repo::ProductFilter {
+            enterprise_id: Some(own),
+            ..Default::default()
+        },
+        &page,
+    )?
+    .into_iter()
+    .map(|p| (p.id, p.name))
+    .collect();
+    let bodies = crate::records::bodies::list_bodies(conn, Some(kind), &page)?
+        .into_iter()
+        .map(|b| (b.id, b.name_zh))
+        .collect();
+    Ok((products, bodies))
+}
+
+#[get("/console/applications/new")]
+pub async fn apply_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    q: web::Query<KindQuery>,
+) -> HttpResponse {
+    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
+        return see_other("/console/login");
+    };
+    if actor.role != Role::Enterprise {
+        return reader.failure(ApiError::Forbidden);
+    }
+    let kind = match certification_kind(q.kind.as_deref()) {
+        Ok(k) => k,
+        Err(e) => return reader.failure(e),
+    };
+    match state.db(move |conn| choices(conn, &actor, kind)).await {
+        Ok((products, bodies)) => private(reader.page(
+            StatusCode::OK,
+            &ApplyPage {
+                t: reader.t,
+                csrf: form_token(&session),
+                kind,
+                form: ApplyForm::default(),
+                products,
+                bodies,
+                errors: Vec::new(),
+            },
+        )),
+        Err(e) => reader.failure(e),
+    }
+}
+
+/// Drafts and submits the application in one go, through the workflow; the kind's rules answer
+/// at their fields.
+#[post("/console/applications/new")]
+pub async fn apply(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    form: web::Form<ApplyForm>,
+) -> HttpResponse {
+    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
+        return see_other("/console/login");
+    };
+    let form = form.into_inner();
+    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
+        return reader.failure(ApiError::Forbidden);
+    }
+    let kind = match certification_kind(form.kind.as_deref()) {
+        Ok(k) => k,
+        Err(e) => return reader.failure(e),
+    };
+    let text = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let details = serde_json::json!({
+        "certificate_number": text(&form.certificate_number),
+        "certification_body_id": text(&form.certification_body_id),
+        "issued_on": text(&form.issued_on),
+        "expires_on": text(&form.expires_on),
+        "scope": text(&form.scope),
+    });
+    let new = NewApplication {
+        kind,
+        enterprise_id: actor.enterprise_id.clone().unwrap_or_default(),
+        product_id: text(&form.product_id),
+        geographical_indication_id: None,
+        details,
+        documents: Vec::new(),
+    };
+    let audit = AuditCtx::of(&caller);
+    let notice = state.settings.public_notice_days;
+    let who = actor.clone();
+    let created = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let ctx = Ctx {
+                    actor: Some(&who),
+                    audit: &audit,
+                    notice_days_override: notice,
+                };
+                let draft = workflow::create(conn, &ctx, new)?;
+                workflow::step(conn, &ctx, &draft.id, Step::Submit, None)
+            })
+        })
+        .await;
+    let errors = match created {
+        Ok(row) => return see_other(&format!("/console/applications/{}", row.id)),
+        Err(ApiError::Validation(fields)) => fields,
+        Err(ApiError::Conflict { code, detail, .. }) => {
+            vec![FieldError::new("application", code, detail)]
+        }
+        Err(e) => return reader.failure(e),
+    };
+    match state.db(move |conn| choices(conn, &actor, kind)).await {
+        Ok((products, bodies)) => private(reader.page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ApplyPage {
+                t: reader.t,
+                csrf: form_token(&session),
+                kind,
+                form,
+                products,
+                bodies,
+                errors,
+            },
+        )),
+        Err(e) => reader.failure(e),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/console/application.html")]
+struct ApplicationPage {
+    t: Tr,
+    csrf: String,
+    d: ApplicationDetail,
+    /// The steps offered: (form value, message key, whether a reason is required).
+    steps: Vec<(&'static str, &'static str, bool)>,
+    details: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+fn offered_steps(steps: &[Step]) -> Vec<(&'static str, &'static str, bool)> {
+    steps
+        .iter()
+        .map(|s| {
+            let needs_reason = matches!(s, Step::Reject | Step::RequestChanges);
+            let key = match s {
+                Step::Submit => "console.step_submit",
+                Step::Withdraw => "console.step_withdraw",
+                Step::StartReview => "console.step_start_review",
+                Step::Approve => "console.step_approve",
+                Step::Reject => "console.step_reject",
+                Step::RequestChanges => "console.step_request_changes",
+                _ => "console.step_grant",
+            };
+            (s.name(), key, needs_reason)
+        })
+        .collect()
+}
+
+async fn application_page(
+    state: &AppState,
+    reader: &Reader,
+    actor: Actor,
+    session: &str,
+    id: String,
+    status: StatusCode,
+    error: Option<String>,
+) -> HttpResponse {
+    let loaded = state
+        .db(move |conn| {
+            let row = views::load_visible(conn, Some(&actor), &id)?;
+            let steps = workflow::offered(&actor, &row)?;
+            Ok((views::detail(conn, Some(&actor), &row)?, steps))
+        })
+        .await;
+    match loaded {
+        Ok((d, steps)) => {
+            let details = d
+                .application
+                .details
+                .as_ref()
+                .and_then(|v| v.as_object())
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| {
+                            let shown = v.as_str().map(str::to_owned).unwrap_or(v.to_string());
+                            (k.clone(), shown)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            private(reader.page(
+                status,
+                &ApplicationPage {
+                    t: reader.t,
+                    csrf: form_token(session),
+                    d,
+                    steps: offered_steps(&steps),
+                    details,
+                    error,
+                },
+            ))
+        }
+        Err(e) => reader.failure(e),
+    }
+}
+
+/// An application with its timeline, and the steps the reader may take now.
+#[get("/console/applications/{id}")]
+pub async fn application(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
+        return see_other("/console/login");
+    };
+    application_page(
+        &state,
+        &reader,
+        actor,
+        &session,
+        id.into_inner(),
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf: Option<String>,
+    step: Option<String>,
+    reason: Option<String>,
+}
+
+/// Takes one step through the workflow (which checks the table and the policy again).
+#[post("/console/applications/{id}/step")]
+pub async fn take_step(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    id: web::Path<String>,
+    form: web::Form<StepForm>,
+) -> HttpResponse {
+    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
+        return see_other("/console/login");
+    };
+    let form = form.into_inner();
+    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
+        return reader.failure(ApiError::Forbidden);
+    }
+    let id = id.into_inner();
+    let step = [
+        Step::Submit,
+        Step::Withdraw,
+        Step::StartReview,
+        Step::Approve,
+        Step::Reject,
+        Step::RequestChanges,
+        Step::Grant,
+    ]
+    .into_iter()
+    .find(|s| Some(s.name()) == form.step.as_deref());
+    let Some(step) = step else {
+        return reader.failure(ApiError::field(
+            "step",
+            "invalid_value",
+            "not a step of the workflow",
+        ));
+    };
+    let reason = form.reason.filter(|r| !r.trim().is_empty());
+    let audit = AuditCtx::of(&caller);
+    let notice = state.settings.public_notice_days;
+    let (who, app) = (actor.clone(), id.clone());
+    let taken = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let ctx = Ctx {
+                    actor: Some(&who),
+                    audit: &audit,
+                    notice_days_override: notice,
+                };
+                workflow::step(conn, &ctx, &app, step, reason.as_deref())
+            })
+        })
+        .await;
+    match taken {
+        Ok(_) => see_other(&format!("/console/applications/{id}")),
+        Err(e @ (ApiError::Validation(_) | ApiError::InvalidState { .. })) => {
+            let message = match &e {
+                ApiError::Validation(fields) => fields
+                    .iter()
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            application_page(
+                &state,
+                &reader,
+                actor,
+                &session,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+            )
+            .await
+        }
+        Err(e) => reader.failure(e),
+    }
+}
