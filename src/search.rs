@@ -80,6 +80,17 @@ pub fn query_grams(q: &str) -> Vec<String> {
     grams.into_iter().collect()
 }
 
+/// Whether the index alone decides a match of `q`: `q` is one run of one or two letters or
+/// digits, so a document has its gram exactly when its name or brand contains `q` (folded to
+/// lower case). Longer terms, and terms with spaces or punctuation, also need the `LIKE` that
+/// checks the exact substring. Leaving that `LIKE` out when it adds nothing also keeps the
+/// planner from taking it for a rare filter and reading every row for it.
+pub fn grams_decide(q: &str) -> bool {
+    let q = q.trim();
+    let n = q.chars().count();
+    (1..=2).contains(&n) && q.chars().all(char::is_alphanumeric)
+}
+
 /// SQLite's FTS5 tokens: a gram as lower-case hex, so no tokenizer rule can split or fold it.
 fn token(gram: &str) -> String {
     hex::encode(gram.as_bytes())
@@ -221,6 +232,20 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_alone_decides_one_and_two_character_terms() {
+        assert!(grams_decide("枸"));
+        assert!(grams_decide(" 枸杞 "));
+        assert!(grams_decide("ab"));
+        assert!(
+            !grams_decide("枸杞原"),
+            "three characters need the exact substring"
+        );
+        assert!(!grams_decide("5%"), "punctuation is matched literally");
+        assert!(!grams_decide("a b"));
+        assert!(!grams_decide(""));
+    }
 
     #[test]
     fn documents_are_indexed_by_letters_and_neighbouring_pairs() {

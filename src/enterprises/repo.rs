@@ -79,20 +79,22 @@ pub fn list(
         q = q.filter(enterprises::status.eq(s));
     }
     if let Some(text) = &f.q {
-        // The index finds the candidates, LIKE keeps the exact substring matches.
+        // The index finds the candidates, LIKE keeps the exact substring matches (when the
+        // index alone does not decide them).
         let grams = search::query_grams(text);
-        q = q
-            .filter(search::matching(
-                conn,
-                search::Entity::Enterprise,
-                "enterprises.id",
-                &grams,
-            ))
-            .filter(
+        q = q.filter(search::matching(
+            conn,
+            search::Entity::Enterprise,
+            "enterprises.id",
+            &grams,
+        ));
+        if !search::grams_decide(text) {
+            q = q.filter(
                 lower(enterprises::name)
                     .like(contains_pattern(text))
                     .escape('\\'),
             );
+        }
     }
     if let Some(after) = &page.after {
         q = q.filter(enterprises::id.gt(after.clone()));

@@ -104,13 +104,15 @@ pub fn list(
             "products.id",
             &grams,
         ));
-        let p = contains_pattern(text);
-        q = q.filter(
-            lower(products::name)
-                .like(p.clone())
-                .escape('\\')
-                .or(lower(products::brand).like(p).escape('\\')),
-        );
+        if !search::grams_decide(text) {
+            let p = contains_pattern(text);
+            q = q.filter(
+                lower(products::name)
+                    .like(p.clone())
+                    .escape('\\')
+                    .or(lower(products::brand).like(p).escape('\\')),
+            );
+        }
     }
     let today = crate::clock::today();
     if let Some(k) = f.certification_kind {
