@@ -96,28 +96,53 @@ fn token(gram: &str) -> String {
     hex::encode(gram.as_bytes())
 }
 
-/// `id_column IN (documents of `entity` having every gram)`, for a list query's filter.
-/// `id_column` is the qualified id of the listed table (`products.id`).
+/// At most this many candidates are fetched from the index for a rare term.
+const RARE: i64 = 2000;
+/// A gram in more than this share of documents, by PostgreSQL's statistics, is common.
+const COMMON_SHARE: f64 = 0.002;
+
+/// The filter on `id_column` (the listed table's qualified id, `products.id`) keeping the rows
+/// whose document has every gram.
+///
+/// How it is written decides the plan, so it depends on how common the term is. A rare term
+/// (on PostgreSQL, one with a gram outside the planner's most common elements or below
+/// `COMMON_SHARE`) is looked up in the index first, and the list then fetches its at most
+/// `RARE` candidates by primary key: a term nobody has costs one index probe. A common term is
+/// a semi-join the planner walks in id order, stopping at the page size. SQLite's planner
+/// needs no help: its filter is always the semi-join.
 pub fn matching<T: 'static>(
-    conn: &DbConn,
+    conn: &mut DbConn,
     entity: Entity,
     id_column: &'static str,
     grams: &[String],
-) -> Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>> {
+) -> QueryResult<Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>>> {
     if grams.is_empty() {
-        return Box::new(sql::<Bool>("1 = 0"));
+        return Ok(Box::new(sql::<Bool>("1 = 0")));
     }
     let head = format!(
         "{id_column} IN (SELECT entity_id FROM search_docs WHERE entity = '{}' AND ",
         entity.as_str()
     );
+    let joined = grams.join(" ");
     match conn {
-        DbConn::Pg(_) => Box::new(
-            sql::<Bool>(&format!("{head}grams @> string_to_array("))
-                .bind::<Text, _>(grams.join(" "))
-                .sql(", ' '))"),
-        ),
-        DbConn::Sqlite(_) => Box::new(
+        DbConn::Pg(c) => {
+            if !common_by_statistics(c, grams)? {
+                let ids = candidates(c, entity, &joined)?;
+                if ids.len() as i64 <= RARE {
+                    return Ok(Box::new(
+                        sql::<Bool>(&format!("{id_column} = ANY(string_to_array("))
+                            .bind::<Text, _>(ids.join(","))
+                            .sql(", ','))"),
+                    ));
+                }
+            }
+            Ok(Box::new(
+                sql::<Bool>(&format!("{head}grams @> string_to_array("))
+                    .bind::<Text, _>(joined)
+                    .sql(", ' '))"),
+            ))
+        }
+        DbConn::Sqlite(_) => Ok(Box::new(
             sql::<Bool>(&format!(
                 "{head}doc IN (SELECT rowid FROM search_index WHERE search_index MATCH "
             ))
@@ -129,8 +154,56 @@ pub fn matching<T: 'static>(
                     .join(" AND "),
             )
             .sql("))"),
-        ),
+        )),
     }
+}
+
+#[derive(QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = Bool)]
+    yes: bool,
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = Text)]
+    entity_id: String,
+}
+
+/// Whether every gram is among the index's most common elements above `COMMON_SHARE`, by the
+/// statistics `ANALYZE` keeps (`pg_stats.most_common_elems`).
+fn common_by_statistics(conn: &mut diesel::PgConnection, grams: &[String]) -> QueryResult<bool> {
+    let flag: Option<Flag> = diesel::sql_query(
+        "SELECT count(DISTINCT e.gram) = cardinality($1::text[]) AS yes \
+         FROM pg_stats s, \
+              unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(gram, freq) \
+         WHERE s.tablename = 'search_docs' AND s.attname = 'grams' \
+           AND e.gram = ANY($1::text[]) AND e.freq >= $2",
+    )
+    .bind::<Array<Text>, _>(grams)
+    .bind::<diesel::sql_types::Double, _>(COMMON_SHARE)
+    .get_result(conn)
+    .optional()?;
+    Ok(flag.is_some_and(|f| f.yes))
+}
+
+/// Up to `RARE + 1` documents having every gram (from the GIN index).
+fn candidates(
+    conn: &mut diesel::PgConnection,
+    entity: Entity,
+    grams: &str,
+) -> QueryResult<Vec<String>> {
+    Ok(diesel::sql_query(
+        "SELECT entity_id FROM search_docs \
+         WHERE entity = $1 AND grams @> string_to_array($2, ' ') LIMIT $3",
+    )
+    .bind::<Text, _>(entity.as_str())
+    .bind::<Text, _>(grams)
+    .bind::<diesel::sql_types::BigInt, _>(RARE + 1)
+    .load::<Id>(conn)?
+    .into_iter()
+    .map(|i| i.entity_id)
+    .collect())
 }
 
 /// Indexes (or re-indexes) documents: `(entity id, grams)`. Call inside the write's transaction.

@@ -185,10 +185,12 @@ pub async fn rate_limit(
     }
     if !key_refused && req.method() == actix_web::http::Method::POST {
         let path = req.path();
-        if path == "/api/v1/auth/login" {
+        // The console's forms are held to the same limits as the API calls they stand for.
+        if path == "/api/v1/auth/login" || path == "/console/login" {
             verdicts.push(check("login", &limits.login, &ip, limits.login_per_min));
         }
         if path == "/api/v1/auth/register"
+            || path == "/console/signup"
             || (path.starts_with("/api/v1/applications/") && path.ends_with("/objections"))
         {
             verdicts.push(check(

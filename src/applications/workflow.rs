@@ -292,6 +292,12 @@ pub(super) fn commit(
     )
 }
 
+/// Whether a kind takes a step at all: only designations are granted (a certification is
+/// registered when it is approved).
+fn kind_takes(kind: &KindRow, step: Step) -> bool {
+    step != Step::Grant || kind.category == KindCategory::Designation
+}
+
 /// The agency the actor decides a record_change for, if it is one of the change's agencies.
 fn acting_agency(
     actor: Option<&Actor>,
@@ -317,7 +323,8 @@ fn acting_target<'a>(
 
 /// The steps `actor` may take on `app` now: the table allows them from its state and the policy
 /// lets the actor take them. The console offers exactly these; `step` checks again.
-pub fn offered(actor: &Actor, app: &ApplicationRow) -> ApiResult<Vec<Step>> {
+pub fn offered(conn: &mut DbConn, actor: &Actor, app: &ApplicationRow) -> ApiResult<Vec<Step>> {
+    let kind = find_kind(conn, app.kind)?;
     let change = (app.kind == ApplicationKind::RecordChange)
         .then(|| record_change::RecordChangeDetails::parse(app))
         .transpose()?;
@@ -332,6 +339,7 @@ pub fn offered(actor: &Actor, app: &ApplicationRow) -> ApiResult<Vec<Step>> {
         Step::Grant,
     ]
     .into_iter()
+    .filter(|s| kind_takes(&kind, *s))
     .filter(|s| {
         machine::transition(app.state, *s)
             .is_some_and(|t| crate::auth::policy::allows(Some(actor), t.who.action(), target))
@@ -440,7 +448,7 @@ pub fn step(
             }
         }
         Step::Grant => {
-            if kind.category != KindCategory::Designation {
+            if !kind_takes(&kind, step) {
                 return Err(invalid());
             }
             if let Some(ends) = before.notice_ends_at {

@@ -37,26 +37,13 @@ pub struct RegisterResponse {
     pub enterprise: EnterpriseView,
 }
 
-/// Sign up an enterprise
-#[utoipa::path(
-    post, path = "/api/v1/auth/register", tag = "auth",
-    request_body = RegisterRequest,
-    responses(
-        (status = 201, body = RegisterResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Username or USCC taken (checked before the password is hashed)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (e.g. `enterprise.uscc` failing its check character)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Past REGISTRY_FILING_RATE_PER_MIN for this address; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-    )
-)]
-#[post("/auth/register")]
-pub async fn register(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: Json<RegisterRequest>,
-) -> ApiResult<HttpResponse> {
-    let b = body.0;
+/// Signs an enterprise up: its user and its pending record, checked like every write (the API's
+/// `POST /auth/register` and the console's sign-up form both come here).
+pub async fn sign_up(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    b: RegisterRequest,
+) -> ApiResult<(crate::users::repo::UserRow, EnterpriseView)> {
     let mut errors = Errors::new();
     password::check_new(&mut errors, "password", &b.password);
     let user = NewUser::parse(
@@ -84,7 +71,7 @@ pub async fn register(
         .await?;
     let pw = b.password;
     let hash = web::block(move || password::hash(&pw)).await?;
-    let ctx = AuditCtx::of(&caller).as_actor(None, format!("self-registration:{}", user.username));
+    let ctx = AuditCtx::of(caller).as_actor(None, format!("self-registration:{}", user.username));
     let (user, ent) = state
         .db(move |conn| {
             write_tx(conn, |conn| {
@@ -110,6 +97,29 @@ pub async fn register(
             })
         })
         .await?;
+    Ok((user, ent))
+}
+
+/// Sign up an enterprise
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = RegisterResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username or USCC taken (checked before the password is hashed)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (e.g. `enterprise.uscc` failing its check character)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Past REGISTRY_FILING_RATE_PER_MIN for this address; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let (user, ent) = sign_up(&state, &caller, body.0).await?;
     let location = format!("/api/v1/enterprises/{}", ent.id);
     Ok(HttpResponse::Created()
         .insert_header(("Location", location))

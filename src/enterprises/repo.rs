@@ -87,7 +87,7 @@ pub fn list(
             search::Entity::Enterprise,
             "enterprises.id",
             &grams,
-        ));
+        )?);
         if !search::grams_decide(text) {
             q = q.filter(
                 lower(enterprises::name)

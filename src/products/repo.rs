@@ -103,7 +103,7 @@ pub fn list(
             search::Entity::Product,
             "products.id",
             &grams,
-        ));
+        )?);
         if !search::grams_decide(text) {
             let p = contains_pattern(text);
             q = q.filter(

@@ -285,7 +285,7 @@ async fn application_page(
     let loaded = state
         .db(move |conn| {
             let row = views::load_visible(conn, Some(&actor), &id)?;
-            let steps = workflow::offered(&actor, &row)?;
+            let steps = workflow::offered(conn, &actor, &row)?;
             Ok((views::detail(conn, Some(&actor), &row)?, steps))
         })
         .await;

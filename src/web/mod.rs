@@ -5,6 +5,7 @@
 
 mod console;
 mod console_applications;
+mod console_signup;
 pub mod i18n;
 mod public;
 
@@ -34,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(console::product_form)
         .service(console::create_product)
         .service(console::verify_enterprise)
+        .service(console_signup::signup_form)
+        .service(console_signup::signup)
         .service(console_applications::apply_form)
         .service(console_applications::apply)
         .service(console_applications::application)

@@ -398,6 +398,10 @@ async fn an_enterprise_applies_and_the_deciding_agency_approves_in_the_console()
             .assert(303);
         let done = get_with(&app, &at, &agri).await;
         assert!(html(&done).contains("已批准"), "{}", html(&done));
+        assert!(
+            !html(&done).contains(r#"name="step""#),
+            "nothing is left to do with an approved certification"
+        );
         // The public page shows the certificate valid.
         let v = app.get("/v/LB-18-2611015555", None).await;
         v.assert(200);
@@ -439,6 +443,71 @@ async fn market_regulation_verifies_a_pending_enterprise_from_its_queue() {
             .get(&format!("/api/v1/enterprises/{}", app.fx.ent_c), None)
             .await;
         assert_eq!(e.body["status"], "active");
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn an_enterprise_signs_up_through_the_form_and_is_pending() {
+    each_backend(|app: TestApp| async move {
+        let page = app.get("/console/signup", None).await;
+        page.assert(200);
+        let csrf = hidden(html(&page), "csrf");
+        let cookie = cookies(&page).join("; ");
+        let fields = |uscc: &str| {
+            form(&[
+                ("csrf", &csrf),
+                ("username", "form_signup"),
+                ("password", "a long enough passphrase"),
+                ("enterprise.uscc", uscc),
+                ("enterprise.name", "表单注册枸杞有限公司"),
+                ("enterprise.legal_representative", "王表单"),
+                ("enterprise.region_code", "632800"),
+                ("enterprise.address", "德令哈市表单路 1 号"),
+                ("sector", "food"),
+                ("sector", "biomedicine"),
+                ("enterprise.scale", "small"),
+                ("enterprise.contact_phone", "0977-8200000"),
+                ("enterprise.contact_email", "form@example.com"),
+            ])
+        };
+        let good = crate::common::uscc("632800", "MA0000009");
+        let mut bad = good.clone();
+        let last = if bad.ends_with('0') { '1' } else { '0' };
+        bad.pop();
+        bad.push(last);
+        let wrong = post_form(&app, "/console/signup", &cookie, &fields(&bad)).await;
+        wrong.assert(422);
+        assert!(
+            html(&wrong).contains(r#"id="enterprise.uscc-error""#),
+            "{}",
+            html(&wrong)
+        );
+        assert!(
+            html(&wrong).contains(r#"value="表单注册枸杞有限公司""#),
+            "kept as typed"
+        );
+        post_form(&app, "/console/signup", "", &fields(&good))
+            .await
+            .assert(403);
+        let ok = post_form(&app, "/console/signup", &cookie, &fields(&good)).await;
+        ok.assert(201);
+        // Pending until market regulation verifies it, with both sectors.
+        let market = app.token("market").await;
+        let list = app
+            .get(
+                "/api/v1/enterprises?status=pending&limit=100",
+                Some(&market),
+            )
+            .await;
+        let mine = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["uscc"] == good.as_str())
+            .expect("the new enterprise")
+            .clone();
+        assert_eq!(mine["sectors"], serde_json::json!(["biomedicine", "food"]));
     })
     .await;
 }
