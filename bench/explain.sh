@@ -13,7 +13,8 @@ PG_BASE="${PG_BASE:-postgres://postgres@127.0.0.1:5432}"
 PORT="${PORT:-18091}"
 LOG="${PG_LOG:-$(ls /var/log/postgresql/postgresql-*-main.log | head -n1)}"
 db="$PG_BASE/registry_bench"
-cargo build --release --quiet
+# BUILD=0 reuses the release binary already built.
+[ "${BUILD:-1}" = 1 ] && cargo build --release --quiet
 psql "$db" -qc "ALTER DATABASE registry_bench SET session_preload_libraries = 'auto_explain'" \
            -c "ALTER DATABASE registry_bench SET auto_explain.log_min_duration = 0" \
            -c "ALTER DATABASE registry_bench SET auto_explain.log_analyze = on" \

@@ -20,7 +20,8 @@ PG_BASE="${PG_BASE:-postgres://postgres@127.0.0.1:5432}"
 BENCH_DB="${BENCH_DB:-registry_bench}"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release --quiet
+# BUILD=0 reuses the release binary already built.
+[ "${BUILD:-1}" = 1 ] && cargo build --release --quiet
 bin=target/release/registry
 
 case "$backend" in
