@@ -289,53 +289,33 @@ pub async fn logout(
         Some(crate::http::parse_json(&body)?)
     };
     let ctx = AuditCtx::of(&caller);
+    let token = req.and_then(|r| r.refresh_token);
     state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                match req.and_then(|r| r.refresh_token) {
-                    Some(t) => {
-                        if let Some(row) =
-                            tokens::find_refresh(conn, &token::hash_refresh_token(t.trim()))?
-                        {
-                            if row.user_id == actor.user_id {
-                                tokens::revoke_family(conn, &row.family_id)?;
-                            }
-                        }
-                    }
-                    None => {
-                        tokens::revoke_all_for_user(conn, &actor.user_id)?;
-                    }
-                }
-                audit::record(
-                    conn,
-                    &ctx,
-                    Change {
-                        action: "auth.logout",
-                        entity_type: "user",
-                        entity_id: &actor.user_id,
-                        before: None,
-                        after: None,
-                        reason: None,
-                    },
-                )?;
-                Ok(())
-            })
-        })
+        .db(move |conn| end_session(conn, &ctx, &actor, token.as_deref()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Ends the session a refresh token belongs to (if it is `actor`'s), audited as a sign-out.
+/// Ends the session a refresh token belongs to (if it is `actor`'s), or without a token every
+/// session of the actor; audited as a sign-out. The API's logout and the console's come here.
 pub fn end_session(
     conn: &mut DbConn,
     ctx: &AuditCtx,
     actor: &crate::auth::Actor,
-    refresh_token: &str,
+    refresh_token: Option<&str>,
 ) -> ApiResult<()> {
     write_tx(conn, |conn| {
-        if let Some(row) = tokens::find_refresh(conn, &token::hash_refresh_token(refresh_token))? {
-            if row.user_id == actor.user_id {
-                tokens::revoke_family(conn, &row.family_id)?;
+        match refresh_token {
+            Some(t) => {
+                if let Some(row) = tokens::find_refresh(conn, &token::hash_refresh_token(t.trim()))?
+                {
+                    if row.user_id == actor.user_id {
+                        tokens::revoke_family(conn, &row.family_id)?;
+                    }
+                }
+            }
+            None => {
+                tokens::revoke_all_for_user(conn, &actor.user_id)?;
             }
         }
         audit::record(

@@ -52,6 +52,31 @@ pub(super) fn token_matches(expected: &str, given: Option<&str>) -> bool {
             == 0
 }
 
+/// The signed-in user and their session, or the way to the sign-in form.
+pub(super) fn signed_in(
+    req: &HttpRequest,
+    caller: &Caller,
+) -> Result<(Actor, String), Box<HttpResponse>> {
+    match (caller.actor.clone(), session_of(req)) {
+        (Some(actor), Some(session)) => Ok((actor, session)),
+        _ => Err(Box::new(see_other("/console/login"))),
+    }
+}
+
+/// As [`signed_in`], for a posted form: its token must be the session's (403 otherwise).
+pub(super) fn posted(
+    req: &HttpRequest,
+    caller: &Caller,
+    reader: &Reader,
+    csrf: Option<&str>,
+) -> Result<(Actor, String), Box<HttpResponse>> {
+    let (actor, session) = signed_in(req, caller)?;
+    if !token_matches(&form_token(&session), csrf) {
+        return Err(Box::new(reader.failure(ApiError::Forbidden)));
+    }
+    Ok((actor, session))
+}
+
 /// Cookies are `Secure` when the registry is reached over TLS.
 fn secure(req: &HttpRequest, state: &AppState) -> bool {
     state.settings.hsts || req.connection_info().scheme() == "https"
@@ -218,7 +243,9 @@ pub async fn logout(
     if let Some(actor) = caller.actor.clone() {
         let ctx = AuditCtx::of(&caller);
         let ended = state
-            .db(move |conn| crate::sessions::routes::end_session(conn, &ctx, &actor, &session))
+            .db(move |conn| {
+                crate::sessions::routes::end_session(conn, &ctx, &actor, Some(&session))
+            })
             .await;
         if let Err(e) = ended {
             return reader.failure(e);
@@ -263,8 +290,9 @@ pub async fn home(
     reader: Reader,
     caller: Caller,
 ) -> HttpResponse {
-    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
-        return see_other("/console/login");
+    let (actor, session) = match signed_in(&req, &caller) {
+        Ok(who) => who,
+        Err(res) => return *res,
     };
     let loaded = state.db(move |conn| dashboard(conn, &actor)).await;
     match loaded {
@@ -287,12 +315,10 @@ pub async fn verify_enterprise(
     id: web::Path<String>,
     form: web::Form<TokenForm>,
 ) -> HttpResponse {
-    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
-        return see_other("/console/login");
+    let (actor, _) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
+        Ok(who) => who,
+        Err(res) => return *res,
     };
-    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
-        return reader.failure(ApiError::Forbidden);
-    }
     let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     match state
@@ -537,8 +563,9 @@ fn sectors(t: Tr) -> Vec<(&'static str, &'static str)> {
 
 #[get("/console/products/new")]
 pub async fn product_form(req: HttpRequest, reader: Reader, caller: Caller) -> HttpResponse {
-    let (Some(actor), Some(session)) = (caller.actor.as_ref(), session_of(&req)) else {
-        return see_other("/console/login");
+    let (actor, session) = match signed_in(&req, &caller) {
+        Ok(who) => who,
+        Err(res) => return *res,
     };
     if actor.role != Role::Enterprise {
         return reader.failure(ApiError::Forbidden);
@@ -563,13 +590,11 @@ pub async fn create_product(
     caller: Caller,
     form: web::Form<ProductForm>,
 ) -> HttpResponse {
-    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
-        return see_other("/console/login");
-    };
     let form = form.into_inner();
-    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
-        return reader.failure(ApiError::Forbidden);
-    }
+    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
+        Ok(who) => who,
+        Err(res) => return *res,
+    };
     let mut errors = crate::error::Errors::new();
     let request = CreateProductRequest {
         enterprise_id: actor.enterprise_id.clone().unwrap_or_default(),

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::console::{form_token, private, see_other, session_of, token_matches};
+use super::console::{form_token, posted, private, see_other, signed_in};
 use super::i18n::Tr;
 use super::Reader;
 use crate::applications::machine::Step;
@@ -137,8 +137,9 @@ pub async fn apply_form(
     caller: Caller,
     q: web::Query<KindQuery>,
 ) -> HttpResponse {
-    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
-        return see_other("/console/login");
+    let (actor, session) = match signed_in(&req, &caller) {
+        Ok(who) => who,
+        Err(res) => return *res,
     };
     if actor.role != Role::Enterprise {
         return reader.failure(ApiError::Forbidden);
@@ -174,13 +175,11 @@ pub async fn apply(
     caller: Caller,
     form: web::Form<ApplyForm>,
 ) -> HttpResponse {
-    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
-        return see_other("/console/login");
-    };
     let form = form.into_inner();
-    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
-        return reader.failure(ApiError::Forbidden);
-    }
+    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
+        Ok(who) => who,
+        Err(res) => return *res,
+    };
     let kind = match certification_kind(form.kind.as_deref()) {
         Ok(k) => k,
         Err(e) => return reader.failure(e),
@@ -330,8 +329,9 @@ pub async fn application(
     caller: Caller,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
-        return see_other("/console/login");
+    let (actor, session) = match signed_in(&req, &caller) {
+        Ok(who) => who,
+        Err(res) => return *res,
     };
     application_page(
         &state,
@@ -362,13 +362,11 @@ pub async fn take_step(
     id: web::Path<String>,
     form: web::Form<StepForm>,
 ) -> HttpResponse {
-    let (Some(actor), Some(session)) = (caller.actor.clone(), session_of(&req)) else {
-        return see_other("/console/login");
-    };
     let form = form.into_inner();
-    if !token_matches(&form_token(&session), form.csrf.as_deref()) {
-        return reader.failure(ApiError::Forbidden);
-    }
+    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
+        Ok(who) => who,
+        Err(res) => return *res,
+    };
     let id = id.into_inner();
     let step = [
         Step::Submit,
