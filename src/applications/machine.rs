@@ -33,6 +33,18 @@ impl Step {
         Step::Grant,
     ];
 
+    /// The steps a person takes (the others follow from them by themselves), in the order a
+    /// form offers them.
+    pub const BY_HAND: [Step; 7] = [
+        Step::Submit,
+        Step::Withdraw,
+        Step::StartReview,
+        Step::Approve,
+        Step::RequestChanges,
+        Step::Reject,
+        Step::Grant,
+    ];
+
     /// The name in the audit trail (`application.submit` …).
     pub fn name(self) -> &'static str {
         match self {

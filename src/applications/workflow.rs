@@ -329,22 +329,14 @@ pub fn offered(conn: &mut DbConn, actor: &Actor, app: &ApplicationRow) -> ApiRes
         .then(|| record_change::RecordChangeDetails::parse(app))
         .transpose()?;
     let target = acting_target(Some(actor), app, change.as_ref());
-    Ok([
-        Step::Submit,
-        Step::Withdraw,
-        Step::StartReview,
-        Step::Approve,
-        Step::RequestChanges,
-        Step::Reject,
-        Step::Grant,
-    ]
-    .into_iter()
-    .filter(|s| kind_takes(&kind, *s))
-    .filter(|s| {
-        machine::transition(app.state, *s)
-            .is_some_and(|t| crate::auth::policy::allows(Some(actor), t.who.action(), target))
-    })
-    .collect())
+    Ok(Step::BY_HAND
+        .into_iter()
+        .filter(|s| kind_takes(&kind, *s))
+        .filter(|s| {
+            machine::transition(app.state, *s)
+                .is_some_and(|t| crate::auth::policy::allows(Some(actor), t.who.action(), target))
+        })
+        .collect())
 }
 
 /// Takes a step: the table says whether it is allowed from the current state and who may take

@@ -78,8 +78,31 @@ pub(super) fn posted(
 }
 
 /// Cookies are `Secure` when the registry is reached over TLS.
-fn secure(req: &HttpRequest, state: &AppState) -> bool {
+pub(super) fn secure(req: &HttpRequest, state: &AppState) -> bool {
     state.settings.hsts || req.connection_info().scheme() == "https"
+}
+
+/// A console cookie: HttpOnly, SameSite=Strict, for `/console` only.
+pub(super) fn console_cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/console")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish()
+}
+
+/// The message of the error at `field` of a form (or inside it, `field[0]`, or in the
+/// application's `details.field`), if there is one.
+pub(super) fn field_error<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|e| {
+            e.field == field
+                || e.field.starts_with(&format!("{field}["))
+                || e.field == format!("details.{field}")
+        })
+        .map(|e| e.message.as_str())
 }
 
 pub(super) fn see_other(to: &str) -> HttpResponse {
@@ -134,13 +157,7 @@ fn login_page(
             error_key,
         },
     );
-    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf)
-        .path("/console")
-        .http_only(true)
-        .secure(secure(req, state))
-        .same_site(SameSite::Strict)
-        .finish();
-    let _ = res.add_cookie(&cookie);
+    let _ = res.add_cookie(&console_cookie(LOGIN_CSRF_COOKIE, csrf, secure(req, state)));
     private(res)
 }
 
@@ -186,13 +203,9 @@ pub async fn login(
             let age = CookieAge::seconds(
                 i64::try_from(state.settings.session_max_age.as_secs()).unwrap_or(i64::MAX),
             );
-            let session = Cookie::build(SESSION_COOKIE, tokens.refresh_token)
-                .path("/console")
-                .http_only(true)
-                .secure(secure(&req, &state))
-                .same_site(SameSite::Strict)
-                .max_age(age)
-                .finish();
+            let mut session =
+                console_cookie(SESSION_COOKIE, tokens.refresh_token, secure(&req, &state));
+            session.set_max_age(age);
             let _ = res.add_cookie(&session);
             let mut used = Cookie::new(LOGIN_CSRF_COOKIE, "");
             used.set_path("/console");
@@ -481,10 +494,7 @@ struct ProductFormPage {
 impl ProductFormPage {
     /// The message for `field`, if it has one.
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field || e.field.starts_with(&format!("{field}[")))
-            .map(|e| e.message.as_str())
+        field_error(&self.errors, field)
     }
 
     fn value<'a>(&self, v: &'a Option<String>) -> &'a str {

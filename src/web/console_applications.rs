@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::console::{form_token, posted, private, see_other, signed_in};
+use super::console::{field_error, form_token, posted, private, see_other, signed_in};
 use super::i18n::Tr;
 use super::Reader;
 use crate::applications::machine::Step;
@@ -54,10 +54,7 @@ struct ApplyPage {
 
 impl ApplyPage {
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field || e.field == format!("details.{field}"))
-            .map(|e| e.message.as_str())
+        field_error(&self.errors, field)
     }
 
     fn value<'a>(&self, v: &'a Option<String>) -> &'a str {
@@ -79,7 +76,7 @@ impl ApplyPage {
             .filter(|e| {
                 !SHOWN
                     .iter()
-                    .any(|f| e.field == *f || e.field == format!("details.{f}"))
+                    .any(|f| field_error(std::slice::from_ref(*e), f).is_some())
             })
             .collect()
     }
@@ -368,17 +365,9 @@ pub async fn take_step(
         Err(res) => return *res,
     };
     let id = id.into_inner();
-    let step = [
-        Step::Submit,
-        Step::Withdraw,
-        Step::StartReview,
-        Step::Approve,
-        Step::Reject,
-        Step::RequestChanges,
-        Step::Grant,
-    ]
-    .into_iter()
-    .find(|s| Some(s.name()) == form.step.as_deref());
+    let step = Step::BY_HAND
+        .into_iter()
+        .find(|s| Some(s.name()) == form.step.as_deref());
     let Some(step) = step else {
         return reader.failure(ApiError::field(
             "step",

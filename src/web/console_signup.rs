@@ -1,11 +1,10 @@
 //! The console's sign-up form: an enterprise registers itself and its first user, pending until
 //! market regulation verifies it — the API's own sign-up (`enterprises::registration::sign_up`).
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
-use super::console::{private, token_matches};
+use super::console::{console_cookie, field_error, private, secure, token_matches};
 use super::i18n::Tr;
 use super::Reader;
 use crate::auth::Caller;
@@ -56,10 +55,7 @@ struct SignupPage {
 
 impl SignupPage {
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field || e.field.starts_with(&format!("{field}[")))
-            .map(|e| e.message.as_str())
+        field_error(&self.errors, field)
     }
 
     fn checked(&self, sector: &str) -> bool {
@@ -140,18 +136,12 @@ fn page(reader: &Reader, csrf: String, form: SignupForm, errors: Vec<FieldError>
 
 fn render(reader: &Reader, status: StatusCode, page: &SignupPage, secure: bool) -> HttpResponse {
     let mut res = reader.page(status, page);
-    let cookie = Cookie::build(SIGNUP_CSRF_COOKIE, page.csrf.clone())
-        .path("/console")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .finish();
-    let _ = res.add_cookie(&cookie);
+    let _ = res.add_cookie(&console_cookie(
+        SIGNUP_CSRF_COOKIE,
+        page.csrf.clone(),
+        secure,
+    ));
     private(res)
-}
-
-fn secure(req: &HttpRequest, state: &AppState) -> bool {
-    state.settings.hsts || req.connection_info().scheme() == "https"
 }
 
 #[get("/console/signup")]
