@@ -77,14 +77,28 @@ pub async fn create_client(
     caller: Caller,
     body: Json<CreateApiClientRequest>,
 ) -> ApiResult<HttpResponse> {
+    let created = register(&state, &caller, &body.0).await?;
+    let row = &created.client;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/api-clients/{}", row.id)))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(created))
+}
+
+/// Registers an app and mints its key (shown in this answer only). Admins only.
+pub async fn register(
+    state: &AppState,
+    caller: &Caller,
+    body: &CreateApiClientRequest,
+) -> ApiResult<CreatedApiClient> {
     check(
         caller.actor.as_ref(),
         Action::ManageUsers,
         Target::default(),
     )?;
     let mut errors = Errors::new();
-    let name = crate::domain::text(&mut errors, "name", &body.0.name, 200);
-    let contact = crate::domain::text(&mut errors, "contact", &body.0.contact, 200);
+    let name = crate::domain::text(&mut errors, "name", &body.name, 200);
+    let contact = crate::domain::text(&mut errors, "contact", &body.contact, 200);
     errors.finish()?;
     let (Some(name), Some(contact)) = (name, contact) else {
         return Err(ApiError::Internal("validated".into()));
@@ -105,7 +119,7 @@ pub async fn create_client(
         created_at: crate::clock::now(),
         revoked_at: None,
     };
-    let ctx = AuditCtx::of(&caller);
+    let ctx = AuditCtx::of(caller);
     let r = row.clone();
     state
         .db(move |conn| {
@@ -127,13 +141,10 @@ pub async fn create_client(
             })
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/api-clients/{}", row.id)))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(CreatedApiClient {
-            client: ApiClientView::from(&row),
-            key,
-        }))
+    Ok(CreatedApiClient {
+        client: ApiClientView::from(&row),
+        key,
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -198,13 +209,23 @@ pub async fn revoke_client(
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    revoke(&state, &limits, &caller, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes a key: it answers 401 from now on. Admins only.
+pub async fn revoke(
+    state: &AppState,
+    limits: &Limits,
+    caller: &Caller,
+    id: String,
+) -> ApiResult<()> {
     check(
         caller.actor.as_ref(),
         Action::ManageUsers,
         Target::default(),
     )?;
-    let ctx = AuditCtx::of(&caller);
-    let id = id.into_inner();
+    let ctx = AuditCtx::of(caller);
     let hash = state
         .db(move |conn| {
             write_tx(conn, |conn| {
@@ -226,5 +247,5 @@ pub async fn revoke_client(
         })
         .await?;
     limits.forget_key(&hash);
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

@@ -404,6 +404,24 @@ pub async fn update_product(
     let actor = caller.actor()?.clone();
     let expected = if_match(&req)?;
     let b = body.0;
+    let ctx = AuditCtx::of(&caller);
+    let id = id.into_inner();
+    let row = state
+        .db(move |conn| update_as(conn, &actor, &ctx, &id, expected, &b))
+        .await?;
+    Ok(ok_versioned(&ProductView::from(&row), row.version))
+}
+
+/// Edits a product the actor manages, as `PATCH /products/{id}` does: absent fields stay, what
+/// live records certify stays unless a `record_change` is approved, and the edit is audited.
+pub fn update_as(
+    conn: &mut DbConn,
+    actor: &Actor,
+    ctx: &AuditCtx,
+    id: &str,
+    expected: Option<i32>,
+    b: &UpdateProductRequest,
+) -> ApiResult<ProductRow> {
     let mut errors = Errors::new();
     let name = b
         .name
@@ -445,97 +463,90 @@ pub async fn update_product(
         .as_deref()
         .map(|v| errors.take("status", ProductStatus::parse(v)));
     errors.finish()?;
-    let ctx = AuditCtx::of(&caller);
-    let id = id.into_inner();
-    let row = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                let before = load_checked(conn, Some(&actor), &id, Action::ManageProducts)?;
-                check_if_match(expected, before.version)?;
-                let mut after = before.clone();
-                if let Some(Some(v)) = name {
-                    after.name = v;
-                }
-                if let Some(Some(v)) = brand {
-                    after.brand = v;
-                }
-                if let Some(Some(v)) = &gtin {
-                    after.gtin = Some(v.as_str().to_owned());
-                }
-                if let Some(Some(v)) = sector {
-                    after.sector_code = v;
-                }
-                if let Some(Some(v)) = category {
-                    after.category_code = v;
-                }
-                if let Some(Some(v)) = region {
-                    after.origin_region_code = v;
-                }
-                if let Some(Some(v)) = ingredients {
-                    after.ingredients = serde_json::to_string(&v).unwrap_or_default();
-                }
-                if b.suitable_for.is_some() {
-                    after.suitable_for = suitable.flatten();
-                }
-                if b.unsuitable_for.is_some() {
-                    after.unsuitable_for = unsuitable.flatten();
-                }
-                if let Some(v) = b.is_new_product {
-                    after.is_new_product = v;
-                }
-                if let Some(v) = b.launched_on {
-                    after.launched_on = Some(v);
-                }
-                if let Some(Some(v)) = status {
-                    after.status = v;
-                }
-                if after.is_new_product && after.launched_on.is_none() {
-                    return Err(ApiError::field(
-                        "launched_on",
-                        "required",
-                        "a new product needs its launch date",
-                    ));
-                }
-                ensure_certified_fields_kept(conn, &before, &after)?;
-                let sector = after.sector_code;
-                let g = after
-                    .gtin
-                    .as_deref()
-                    .map(Gtin::parse)
-                    .transpose()
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                after.origin_region_code = service::check_references(
-                    conn,
-                    &after.enterprise_id,
-                    sector,
-                    &after.category_code,
-                    &after.origin_region_code,
-                    g.as_ref(),
-                    Some(&id),
-                )?;
-                after.updated_at = crate::clock::now();
-                after.version += 1;
-                if repo::update_guarded(conn, &after, before.version)? == 0 {
-                    return Err(ApiError::conflict(
-                        "concurrent_update",
-                        "the product changed meanwhile; reload and retry",
-                    ));
-                }
-                audit::record(
-                    conn,
-                    &ctx,
-                    Change {
-                        action: "product.update",
-                        entity_type: "product",
-                        entity_id: &id,
-                        before: serde_json::to_value(ProductView::from(&before)).ok(),
-                        after: serde_json::to_value(ProductView::from(&after)).ok(),
-                        reason: None,
-                    },
-                )?;
-                Ok(after)
-            })
-        })
-        .await?;
-    Ok(ok_versioned(&ProductView::from(&row), row.version))
+    write_tx(conn, |conn| {
+        let before = load_checked(conn, Some(actor), id, Action::ManageProducts)?;
+        check_if_match(expected, before.version)?;
+        let mut after = before.clone();
+        if let Some(Some(v)) = name {
+            after.name = v;
+        }
+        if let Some(Some(v)) = brand {
+            after.brand = v;
+        }
+        if let Some(Some(v)) = &gtin {
+            after.gtin = Some(v.as_str().to_owned());
+        }
+        if let Some(Some(v)) = sector {
+            after.sector_code = v;
+        }
+        if let Some(Some(v)) = category {
+            after.category_code = v;
+        }
+        if let Some(Some(v)) = region {
+            after.origin_region_code = v;
+        }
+        if let Some(Some(v)) = ingredients {
+            after.ingredients = serde_json::to_string(&v).unwrap_or_default();
+        }
+        if b.suitable_for.is_some() {
+            after.suitable_for = suitable.flatten();
+        }
+        if b.unsuitable_for.is_some() {
+            after.unsuitable_for = unsuitable.flatten();
+        }
+        if let Some(v) = b.is_new_product {
+            after.is_new_product = v;
+        }
+        if let Some(v) = b.launched_on {
+            after.launched_on = Some(v);
+        }
+        if let Some(Some(v)) = status {
+            after.status = v;
+        }
+        if after.is_new_product && after.launched_on.is_none() {
+            return Err(ApiError::field(
+                "launched_on",
+                "required",
+                "a new product needs its launch date",
+            ));
+        }
+        ensure_certified_fields_kept(conn, &before, &after)?;
+        let sector = after.sector_code;
+        let g = after
+            .gtin
+            .as_deref()
+            .map(Gtin::parse)
+            .transpose()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        after.origin_region_code = service::check_references(
+            conn,
+            &after.enterprise_id,
+            sector,
+            &after.category_code,
+            &after.origin_region_code,
+            g.as_ref(),
+            Some(id),
+        )?;
+        after.updated_at = crate::clock::now();
+        after.version += 1;
+        if repo::update_guarded(conn, &after, before.version)? == 0 {
+            return Err(ApiError::conflict(
+                "concurrent_update",
+                "the product changed meanwhile; reload and retry",
+            ));
+        }
+        audit::record(
+            conn,
+            ctx,
+            Change {
+                action: "product.update",
+                entity_type: "product",
+                entity_id: id,
+                before: serde_json::to_value(ProductView::from(&before)).ok(),
+                after: serde_json::to_value(ProductView::from(&after)).ok(),
+                reason: None,
+            },
+        )?;
+        Ok(after)
+    })
 }

@@ -9,8 +9,8 @@ use super::repo;
 use super::routes::load_checked;
 use super::service;
 use crate::audit::{self, AuditCtx, Change};
-use crate::auth::{Action, Caller};
-use crate::db::write_tx;
+use crate::auth::{Action, Actor, Caller};
+use crate::db::{write_tx, DbConn};
 use crate::domain::StandardCode;
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::standards::repo::{views, StandardView};
@@ -44,20 +44,7 @@ pub async fn list_declared(
     let id = id.into_inner();
     let actor = caller.actor.clone();
     let items = state
-        .db(move |conn| {
-            load_checked(conn, actor.as_ref(), &id, Action::Read)?;
-            let rows = repo::declared_standards(conn, &id)?;
-            let (stds, dates): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
-            let views = views(conn, &stds)?;
-            Ok(views
-                .into_iter()
-                .zip(dates)
-                .map(|(standard, declared_on)| DeclaredStandard {
-                    standard,
-                    declared_on,
-                })
-                .collect())
-        })
+        .db(move |conn| declared(conn, actor.as_ref(), &id))
         .await?;
     Ok(HttpResponse::Ok().json(DeclaredStandardPage {
         items,
@@ -102,17 +89,7 @@ pub async fn declare(
     let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let item = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                load_checked(conn, Some(&actor), &id, Action::ManageProducts)?;
-                let std = service::declare_standard(conn, &ctx, &id, &code)?;
-                let standard = views(conn, &[std])?.remove(0);
-                Ok(DeclaredStandard {
-                    standard,
-                    declared_on: crate::clock::today(),
-                })
-            })
-        })
+        .db(move |conn| write_tx(conn, |conn| declare_as(conn, &actor, &ctx, &id, &code)))
         .await?;
     Ok(HttpResponse::Created().json(item))
 }
@@ -141,25 +118,73 @@ pub async fn undeclare(
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                load_checked(conn, Some(&actor), &id, Action::ManageProducts)?;
-                if repo::undeclare(conn, &id, &standard_id)? == 0 {
-                    return Err(ApiError::NotFound);
-                }
-                audit::record(
-                    conn,
-                    &ctx,
-                    Change {
-                        action: "product.undeclare_standard",
-                        entity_type: "product",
-                        entity_id: &id,
-                        before: Some(serde_json::json!({"standard_id": standard_id})),
-                        after: None,
-                        reason: None,
-                    },
-                )?;
-                Ok(())
+                undeclare_as(conn, &actor, &ctx, &id, &standard_id)
             })
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The standards declared for a product the caller may see.
+pub fn declared(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    id: &str,
+) -> ApiResult<Vec<DeclaredStandard>> {
+    load_checked(conn, actor, id, Action::Read)?;
+    let rows = repo::declared_standards(conn, id)?;
+    let (stds, dates): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+    let views = views(conn, &stds)?;
+    Ok(views
+        .into_iter()
+        .zip(dates)
+        .map(|(standard, declared_on)| DeclaredStandard {
+            standard,
+            declared_on,
+        })
+        .collect())
+}
+
+/// Declares a catalogued standard for a product the actor manages. Call inside `write_tx`.
+pub fn declare_as(
+    conn: &mut DbConn,
+    actor: &Actor,
+    ctx: &AuditCtx,
+    id: &str,
+    code: &StandardCode,
+) -> ApiResult<DeclaredStandard> {
+    load_checked(conn, Some(actor), id, Action::ManageProducts)?;
+    let std = service::declare_standard(conn, ctx, id, code)?;
+    let standard = views(conn, &[std])?.remove(0);
+    Ok(DeclaredStandard {
+        standard,
+        declared_on: crate::clock::today(),
+    })
+}
+
+/// No longer declares a standard (404 when it was not declared). Call inside `write_tx`.
+pub fn undeclare_as(
+    conn: &mut DbConn,
+    actor: &Actor,
+    ctx: &AuditCtx,
+    id: &str,
+    standard_id: &str,
+) -> ApiResult<()> {
+    load_checked(conn, Some(actor), id, Action::ManageProducts)?;
+    if repo::undeclare(conn, id, standard_id)? == 0 {
+        return Err(ApiError::NotFound);
+    }
+    audit::record(
+        conn,
+        ctx,
+        Change {
+            action: "product.undeclare_standard",
+            entity_type: "product",
+            entity_id: id,
+            before: Some(serde_json::json!({"standard_id": standard_id})),
+            after: None,
+            reason: None,
+        },
+    )?;
+    Ok(())
 }

@@ -329,6 +329,9 @@ impl Record for CertRow {
     fn id(&self) -> &str {
         &self.id
     }
+    fn number(&self) -> &str {
+        &self.certificate_number
+    }
     fn kind(&self) -> ApplicationKind {
         self.kind
     }

@@ -345,6 +345,9 @@ impl Record for DesignationRow {
     fn id(&self) -> &str {
         &self.id
     }
+    fn number(&self) -> &str {
+        &self.number
+    }
     fn kind(&self) -> ApplicationKind {
         self.kind
     }

@@ -53,6 +53,8 @@ pub trait Record: Sized + Send + 'static {
     ) -> QueryResult<usize>;
 
     fn id(&self) -> &str;
+    /// The number printed on the record (what `/verify/{number}` looks up).
+    fn number(&self) -> &str;
     fn kind(&self) -> ApplicationKind;
     fn enterprise_id(&self) -> &str;
     fn status(&self) -> RecordStatus;
@@ -236,6 +238,20 @@ pub enum RecordAction {
 }
 
 impl RecordAction {
+    pub const ALL: [RecordAction; 3] = [
+        RecordAction::Suspend,
+        RecordAction::Reinstate,
+        RecordAction::Revoke,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordAction::Suspend => "suspend",
+            RecordAction::Reinstate => "reinstate",
+            RecordAction::Revoke => "revoke",
+        }
+    }
+
     /// The new stored status, or 409 naming the current one. `live` is the stored status while
     /// in force; an expired record can be revoked but not suspended.
     pub fn next(
@@ -293,6 +309,25 @@ pub fn act<R: Record>(
     )?;
     let row = R::find(conn, id)?.ok_or(ApiError::NotFound)?;
     detail_of(conn, row)
+}
+
+/// The actions `actor` may take on `row` now: the policy lets them decide its kind and its
+/// current status allows the action. The console offers exactly these; [`act`] checks again.
+pub fn offered<R: Record>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    row: &R,
+) -> ApiResult<Vec<RecordAction>> {
+    let (status, agency) = target_facts(conn, row)?;
+    let target = Target::owned_by(row.enterprise_id(), status).decided_by(agency);
+    if !policy::allows(Some(actor), Action::Decide, target) {
+        return Ok(Vec::new());
+    }
+    let effective = effective_status(row.status(), row.valid_until(), crate::clock::today());
+    Ok(RecordAction::ALL
+        .into_iter()
+        .filter(|a| a.next(row.status(), effective, R::LIVE).is_ok())
+        .collect())
 }
 
 /// The body of suspend / reinstate / revoke.

@@ -51,12 +51,25 @@ pub async fn create_user(
     caller: Caller,
     body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
+    let row = create(&state, &caller, body.0).await?;
+    Ok(created_versioned(
+        &UserView::from(&row),
+        row.version,
+        format!("/api/v1/users/{}", row.id),
+    ))
+}
+
+/// Creates an account (admins): the password is checked and hashed off the async threads.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    body: CreateUserRequest,
+) -> ApiResult<repo::UserRow> {
     check(
         caller.actor.as_ref(),
         Action::ManageUsers,
         Target::default(),
     )?;
-    let body = body.0;
     let mut errors = Errors::new();
     password::check_new(&mut errors, "password", &body.password);
     let new = NewUser::parse(
@@ -70,15 +83,11 @@ pub async fn create_user(
     let new =
         new.ok_or_else(|| ApiError::Internal("parse returned nothing without errors".into()))?;
     let hash = web::block(move || password::hash(&body.password)).await?;
-    let ctx = AuditCtx::of(&caller);
+    let ctx = AuditCtx::of(caller);
     let row = state
         .db(move |conn| write_tx(conn, |conn| service::create(conn, &ctx, new, hash)))
         .await?;
-    Ok(created_versioned(
-        &UserView::from(&row),
-        row.version,
-        format!("/api/v1/users/{}", row.id),
-    ))
+    Ok(row)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -199,13 +208,25 @@ pub async fn update_user(
     id: web::Path<String>,
     body: Json<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
+    let expected = if_match(&req)?;
+    let row = update(&state, &caller, id.into_inner(), expected, body.0).await?;
+    Ok(ok_versioned(&UserView::from(&row), row.version))
+}
+
+/// Disables, re-enables or resets an account (admins). Sessions end with the account and with
+/// a reset; an admin cannot disable themselves, nor the last active admin.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    expected: Option<i32>,
+    body: UpdateUserRequest,
+) -> ApiResult<repo::UserRow> {
     check(
         caller.actor.as_ref(),
         Action::ManageUsers,
         Target::default(),
     )?;
-    let expected = if_match(&req)?;
-    let body = body.0;
     let mut errors = Errors::new();
     if let Some(p) = &body.password {
         password::check_new(&mut errors, "password", p);
@@ -215,9 +236,8 @@ pub async fn update_user(
         Some(p) => Some(web::block(move || password::hash(&p)).await?),
         None => None,
     };
-    let ctx = AuditCtx::of(&caller);
+    let ctx = AuditCtx::of(caller);
     let acting = caller.actor.as_ref().map(|a| a.user_id.clone());
-    let id = id.into_inner();
     let row = state
         .db(move |conn| {
             write_tx(conn, |conn| {
@@ -275,5 +295,5 @@ pub async fn update_user(
             })
         })
         .await?;
-    Ok(ok_versioned(&UserView::from(&row), row.version))
+    Ok(row)
 }

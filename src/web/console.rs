@@ -17,13 +17,13 @@ use crate::audit::{AuditCtx, ChainReport};
 use crate::auth::extract::SESSION_COOKIE;
 use crate::auth::policy::{visibility, Visibility};
 use crate::auth::{Actor, Caller};
-use crate::domain::{ApplicationKind, ApplicationState, EnterpriseStatus, Role, Sector};
+use crate::domain::{ApplicationKind, ApplicationState, EnterpriseStatus, Role};
 use crate::enterprises::repo::EnterpriseRow;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::PageRequest;
 use crate::products::repo::{ProductFilter, ProductRow};
-use crate::products::service::{CreateProductRequest, Ingredient, NewProduct};
 use crate::records::certificates::{CertFilter, CertRow};
+use crate::records::designations::{DesignationFilter, DesignationRow};
 use crate::state::AppState;
 use crate::users::repo::UserRow;
 
@@ -103,6 +103,25 @@ pub(super) fn field_error<'a>(errors: &'a [FieldError], field: &str) -> Option<&
                 || e.field == format!("details.{field}")
         })
         .map(|e| e.message.as_str())
+}
+
+/// What a refused form says above itself — each field's message, a conflict's detail, the
+/// state that forbids the step — with the status to answer; `Err` gives back the failures that
+/// get a page of their own (not found, forbidden, unavailable).
+pub(super) fn refusal(e: ApiError) -> Result<(String, StatusCode), ApiError> {
+    use actix_web::ResponseError;
+    let status = e.status_code();
+    let said = match &e {
+        ApiError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        ApiError::Conflict { detail, .. } => detail.clone(),
+        ApiError::InvalidState { .. } => e.to_string(),
+        _ => return Err(e),
+    };
+    Ok((said, status))
 }
 
 pub(super) fn see_other(to: &str) -> HttpResponse {
@@ -233,9 +252,10 @@ pub async fn login(
     }
 }
 
+/// A form that carries nothing but its token.
 #[derive(Deserialize)]
 pub struct TokenForm {
-    csrf: Option<String>,
+    pub(super) csrf: Option<String>,
 }
 
 /// Ends this console session (its refresh-token family), audited like an API sign-out.
@@ -284,6 +304,9 @@ struct HomePage {
     products: Vec<ProductRow>,
     applications: Vec<ApplicationRow>,
     certificates: Vec<CertRow>,
+    designations: Vec<DesignationRow>,
+    /// The agency's applications in public notice, the soonest to end first.
+    notices: Vec<ApplicationRow>,
     users: Vec<UserRow>,
     chain: Option<ChainReport>,
     /// May this user register products (the policy says so for their enterprise)?
@@ -367,6 +390,8 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
         products: Vec::new(),
         applications: Vec::new(),
         certificates: Vec::new(),
+        designations: Vec::new(),
+        notices: Vec::new(),
         users: Vec::new(),
         chain: None,
         can_add_products: false,
@@ -422,8 +447,17 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
                 conn,
                 &vis,
                 &CertFilter {
-                    enterprise_id: Some(own),
+                    enterprise_id: Some(own.clone()),
                     ..CertFilter::default()
+                },
+                &first_page(),
+            )?;
+            page.designations = crate::records::designations::list(
+                conn,
+                &vis,
+                &DesignationFilter {
+                    enterprise_id: Some(own),
+                    ..DesignationFilter::default()
                 },
                 &first_page(),
             )?;
@@ -453,6 +487,17 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
                     &first_page(),
                 )?);
             }
+            page.notices = applications::list(
+                conn,
+                &vis,
+                &AppFilter {
+                    state: Some(ApplicationState::InPublicNotice),
+                    agency: actor.agency,
+                    ..AppFilter::default()
+                },
+                &first_page(),
+            )?;
+            page.notices.sort_by_key(|a| a.notice_ends_at);
         }
         Role::Admin => {
             check(Some(actor), Action::ManageUsers, Target::default())?;
@@ -463,231 +508,9 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
     Ok(page)
 }
 
-/// The product form's fields as typed, shown back with each field's error.
-#[derive(Debug, Default, Deserialize)]
-pub struct ProductForm {
-    csrf: Option<String>,
-    name: Option<String>,
-    brand: Option<String>,
-    gtin: Option<String>,
-    sector: Option<String>,
-    category: Option<String>,
-    origin_region_code: Option<String>,
-    /// One ingredient per line, `name` or `name 40%`.
-    ingredients: Option<String>,
-    suitable_for: Option<String>,
-    unsuitable_for: Option<String>,
-    is_new_product: Option<String>,
-    launched_on: Option<String>,
-}
-
-#[derive(askama::Template)]
-#[template(path = "web/console/product_form.html")]
-struct ProductFormPage {
-    t: Tr,
-    csrf: String,
-    form: ProductForm,
-    sectors: Vec<(&'static str, &'static str)>,
-    errors: Vec<FieldError>,
-}
-
-impl ProductFormPage {
-    /// The message for `field`, if it has one.
-    fn error(&self, field: &str) -> Option<&str> {
-        field_error(&self.errors, field)
-    }
-
-    fn value<'a>(&self, v: &'a Option<String>) -> &'a str {
-        v.as_deref().unwrap_or("")
-    }
-
-    /// The form's one-line fields: name, label, input type, hint, whether it is the GTIN.
-    fn text_fields(&self) -> Vec<TextField> {
-        vec![
-            ("name", "console.name_label", "text", None, false),
-            ("brand", "product.brand", "text", None, false),
-            (
-                "gtin",
-                "product.gtin",
-                "text",
-                Some("console.gtin_hint"),
-                true,
-            ),
-            (
-                "category",
-                "product.category",
-                "text",
-                Some("console.category_hint"),
-                false,
-            ),
-            (
-                "origin_region_code",
-                "product.origin",
-                "text",
-                Some("console.region_hint"),
-                false,
-            ),
-            ("suitable_for", "product.suitable_for", "text", None, false),
-            (
-                "unsuitable_for",
-                "product.unsuitable_for",
-                "text",
-                None,
-                false,
-            ),
-            ("launched_on", "product.launched_on", "date", None, false),
-        ]
-    }
-
-    fn field_value(&self, name: &str) -> &str {
-        let f = &self.form;
-        let v = match name {
-            "name" => &f.name,
-            "brand" => &f.brand,
-            "gtin" => &f.gtin,
-            "category" => &f.category,
-            "origin_region_code" => &f.origin_region_code,
-            "suitable_for" => &f.suitable_for,
-            "unsuitable_for" => &f.unsuitable_for,
-            "launched_on" => &f.launched_on,
-            _ => return "",
-        };
-        self.value(v)
-    }
-}
-
-type TextField = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    bool,
-);
-
-fn sectors(t: Tr) -> Vec<(&'static str, &'static str)> {
-    Sector::ALL
-        .iter()
-        .map(|s| (s.as_str(), t.sector(s)))
-        .collect()
-}
-
-#[get("/console/products/new")]
-pub async fn product_form(req: HttpRequest, reader: Reader, caller: Caller) -> HttpResponse {
-    let (actor, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
-    if actor.role != Role::Enterprise {
-        return reader.failure(ApiError::Forbidden);
-    }
-    let page = ProductFormPage {
-        t: reader.t,
-        csrf: form_token(&session),
-        form: ProductForm::default(),
-        sectors: sectors(reader.t),
-        errors: Vec::new(),
-    };
-    private(reader.page(StatusCode::OK, &page))
-}
-
-/// Registers a product from the form through the API's own parsing and service: errors are
-/// shown at their fields, the form keeps what was typed.
-#[post("/console/products/new")]
-pub async fn create_product(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    reader: Reader,
-    caller: Caller,
-    form: web::Form<ProductForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
-    let mut errors = crate::error::Errors::new();
-    let request = CreateProductRequest {
-        enterprise_id: actor.enterprise_id.clone().unwrap_or_default(),
-        name: form.name.clone().unwrap_or_default(),
-        brand: form.brand.clone().unwrap_or_default(),
-        gtin: form.gtin.clone(),
-        sector: form.sector.clone().unwrap_or_default(),
-        category: form.category.clone().unwrap_or_default(),
-        origin_region_code: form.origin_region_code.clone().unwrap_or_default(),
-        ingredients: ingredients(&form.ingredients.clone().unwrap_or_default()),
-        suitable_for: form.suitable_for.clone().filter(|s| !s.trim().is_empty()),
-        unsuitable_for: form.unsuitable_for.clone().filter(|s| !s.trim().is_empty()),
-        is_new_product: form.is_new_product.is_some(),
-        launched_on: form
-            .launched_on
-            .as_deref()
-            .filter(|d| !d.trim().is_empty())
-            .and_then(|d| crate::http::parse_date(&mut errors, "launched_on", Some(d))),
-    };
-    let new = NewProduct::parse(&mut errors, &request);
-    let result = match (errors.finish(), new) {
-        (Ok(()), Some(new)) => {
-            let ctx = AuditCtx::of(&caller);
-            state
-                .db(move |conn| crate::products::service::create_as(conn, &actor, &ctx, new))
-                .await
-        }
-        (Err(e), _) => Err(e),
-        (Ok(()), None) => Err(ApiError::Internal("validated product missing".into())),
-    };
-    let fields = match result {
-        Ok(row) => return see_other(&format!("/p/{}", row.id)),
-        Err(ApiError::Validation(fields)) => fields,
-        Err(ApiError::Conflict { code, detail, .. }) if code.contains("gtin") => {
-            vec![FieldError::new("gtin", code, detail)]
-        }
-        Err(e) => return reader.failure(e),
-    };
-    let page = ProductFormPage {
-        t: reader.t,
-        csrf: form_token(&session),
-        form,
-        sectors: sectors(reader.t),
-        errors: fields,
-    };
-    private(reader.page(StatusCode::UNPROCESSABLE_ENTITY, &page))
-}
-
-/// `枸杞 60%` → 枸杞 at 60 %; `枸杞` → no content given. Blank lines are skipped.
-fn ingredients(text: &str) -> Vec<Ingredient> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let with_percent = line.strip_suffix('%').and_then(|body| {
-                let (name, number) = body.trim_end().rsplit_once(char::is_whitespace)?;
-                Some((name.trim(), number.parse::<f64>().ok()?))
-            });
-            let (name, percent) = match with_percent {
-                Some((name, p)) => (name, Some(p)),
-                None => (line, None),
-            };
-            Ingredient {
-                name: name.to_owned(),
-                content_percent: percent,
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ingredients_are_read_one_per_line_with_an_optional_percentage() {
-        let got = ingredients("枸杞 60%\n\n  水 \n白砂糖 5.5 %\n");
-        let names: Vec<_> = got.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["枸杞", "水", "白砂糖"]);
-        assert_eq!(got[0].content_percent, Some(60.0));
-        assert_eq!(got[1].content_percent, None);
-        assert_eq!(got[2].content_percent, Some(5.5));
-    }
 
     #[test]
     fn a_form_token_belongs_to_its_session() {

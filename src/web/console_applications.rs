@@ -3,11 +3,13 @@
 //! is the workflow's own (`applications::workflow`), offered only when the table and the policy
 //! allow it (`workflow::offered`).
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::console::{field_error, form_token, posted, private, see_other, signed_in};
+use super::console::{field_error, form_token, posted, private, refusal, see_other, signed_in};
 use super::i18n::Tr;
 use super::Reader;
 use crate::applications::machine::Step;
@@ -16,9 +18,12 @@ use crate::applications::workflow::{self, Ctx, NewApplication};
 use crate::audit::AuditCtx;
 use crate::auth::{Actor, Caller};
 use crate::db::write_tx;
-use crate::domain::{ApplicationKind, Role};
+use crate::domain::{ApplicationKind, ApplicationState, Role};
+use crate::enterprises::repo::EnterpriseRow;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::PageRequest;
+use crate::products::repo::ProductRow;
+use crate::products::standards_routes::{declared, DeclaredStandard};
 use crate::state::AppState;
 
 /// The certification kinds an enterprise applies for through this form.
@@ -121,7 +126,7 @@ fn choices(
     .collect();
     let bodies = crate::records::bodies::list_bodies(conn, Some(kind), &page)?
         .into_iter()
-        .map(|b| (b.id, b.name_zh))
+        .map(|b| (b.id, format!("{} ({})", b.name_zh, b.name_en)))
         .collect();
     Ok((products, bodies))
 }
@@ -244,6 +249,12 @@ struct ApplicationPage {
     t: Tr,
     csrf: String,
     d: ApplicationDetail,
+    /// The applicant, the product and the standards it declares: what the reviewer checks.
+    enterprise: Option<EnterpriseRow>,
+    product: Option<ProductRow>,
+    standards: Vec<DeclaredStandard>,
+    /// The applicant may answer a request for changes: amend the details and resubmit.
+    amendable: bool,
     /// The steps offered: (form value, message key, whether a reason is required).
     steps: Vec<(&'static str, &'static str, bool)>,
     details: Vec<(String, String)>,
@@ -269,6 +280,37 @@ fn offered_steps(steps: &[Step]) -> Vec<(&'static str, &'static str, bool)> {
         .collect()
 }
 
+/// What a reviewer (or the applicant) sees of an application.
+struct Review {
+    d: ApplicationDetail,
+    steps: Vec<Step>,
+    enterprise: Option<EnterpriseRow>,
+    product: Option<ProductRow>,
+    standards: Vec<DeclaredStandard>,
+}
+
+fn review(conn: &mut crate::db::DbConn, actor: &Actor, id: &str) -> ApiResult<Review> {
+    let row = views::load_visible(conn, Some(actor), id)?;
+    let steps = workflow::offered(conn, actor, &row)?;
+    let enterprise = crate::enterprises::repo::find(conn, &row.enterprise_id)?;
+    let (product, standards) = match row.product_id.as_deref() {
+        Some(p) => match declared(conn, Some(actor), p) {
+            Ok(standards) => (crate::products::repo::find(conn, p)?, standards),
+            // A product the reader may not see is not shown (the application says its id).
+            Err(ApiError::NotFound | ApiError::Forbidden) => (None, Vec::new()),
+            Err(e) => return Err(e),
+        },
+        None => (None, Vec::new()),
+    };
+    Ok(Review {
+        d: views::detail(conn, Some(actor), &row)?,
+        steps,
+        enterprise,
+        product,
+        standards,
+    })
+}
+
 async fn application_page(
     state: &AppState,
     reader: &Reader,
@@ -278,15 +320,15 @@ async fn application_page(
     status: StatusCode,
     error: Option<String>,
 ) -> HttpResponse {
-    let loaded = state
-        .db(move |conn| {
-            let row = views::load_visible(conn, Some(&actor), &id)?;
-            let steps = workflow::offered(conn, &actor, &row)?;
-            Ok((views::detail(conn, Some(&actor), &row)?, steps))
-        })
-        .await;
+    let loaded = state.db(move |conn| review(conn, &actor, &id)).await;
     match loaded {
-        Ok((d, steps)) => {
+        Ok(Review {
+            d,
+            steps,
+            enterprise,
+            product,
+            standards,
+        }) => {
             let details = d
                 .application
                 .details
@@ -306,10 +348,15 @@ async fn application_page(
                 &ApplicationPage {
                     t: reader.t,
                     csrf: form_token(session),
+                    amendable: d.application.state == ApplicationState::ChangesRequested
+                        && steps.contains(&Step::Submit),
                     d,
                     steps: offered_steps(&steps),
                     details,
                     error,
+                    enterprise,
+                    product,
+                    standards,
                 },
             ))
         }
@@ -391,28 +438,95 @@ pub async fn take_step(
             })
         })
         .await;
-    match taken {
+    answer(&state, &reader, actor, &session, id, taken).await
+}
+
+/// After a step or an amendment: back to the application, or the page again with what went wrong.
+async fn answer(
+    state: &AppState,
+    reader: &Reader,
+    actor: Actor,
+    session: &str,
+    id: String,
+    done: ApiResult<crate::applications::repo::ApplicationRow>,
+) -> HttpResponse {
+    match done {
         Ok(_) => see_other(&format!("/console/applications/{id}")),
-        Err(e @ (ApiError::Validation(_) | ApiError::InvalidState { .. })) => {
-            let message = match &e {
-                ApiError::Validation(fields) => fields
-                    .iter()
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
-            application_page(
-                &state,
-                &reader,
-                actor,
-                &session,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-            )
-            .await
-        }
-        Err(e) => reader.failure(e),
+        Err(e) => match refusal(e) {
+            Ok((message, status)) => {
+                application_page(state, reader, actor, session, id, status, Some(message)).await
+            }
+            Err(e) => reader.failure(e),
+        },
     }
+}
+
+/// The details as stored, with each field the applicant retyped (`d.<field>`): text stays text,
+/// anything else is read back as JSON, and an emptied field is cleared.
+fn amended_details(stored: &str, form: &HashMap<String, String>) -> serde_json::Value {
+    use serde_json::Value;
+    let mut details = match serde_json::from_str::<Value>(stored) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    for (key, value) in details.iter_mut() {
+        let Some(typed) = form.get(&format!("d.{key}")).map(|v| v.trim()) else {
+            continue;
+        };
+        *value = if typed.is_empty() {
+            Value::Null
+        } else if value.is_string() || value.is_null() {
+            Value::String(typed.to_owned())
+        } else {
+            serde_json::from_str(typed).unwrap_or_else(|_| Value::String(typed.to_owned()))
+        };
+    }
+    Value::Object(details)
+}
+
+/// Answers a request for changes: the details as amended, and the application submitted again,
+/// in one transaction through the workflow.
+#[post("/console/applications/{id}/amend")]
+pub async fn amend(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    id: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let (actor, session) =
+        match posted(&req, &caller, &reader, form.get("csrf").map(String::as_str)) {
+            Ok(who) => who,
+            Err(res) => return *res,
+        };
+    let id = id.into_inner();
+    let audit = AuditCtx::of(&caller);
+    let notice = state.settings.public_notice_days;
+    let (who, app) = (actor.clone(), id.clone());
+    let done = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let row = views::load_visible(conn, Some(&who), &app)?;
+                let ctx = Ctx {
+                    actor: Some(&who),
+                    audit: &audit,
+                    notice_days_override: notice,
+                };
+                let details = amended_details(&row.details, &form);
+                workflow::amend(
+                    conn,
+                    &ctx,
+                    &app,
+                    Some(row.version),
+                    Some(details),
+                    None,
+                    None,
+                )?;
+                workflow::step(conn, &ctx, &app, Step::Submit, None)
+            })
+        })
+        .await;
+    answer(&state, &reader, actor, &session, id, done).await
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::domain::{ApplicationKind, ApplicationState, EnterpriseStatus, Role, Sector};
+use crate::domain::{Agency, ApplicationKind, ApplicationState, EnterpriseStatus, Role, Sector};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -133,6 +133,10 @@ impl Tr {
         self.dynamic("role", role.as_str())
     }
 
+    pub fn agency(&self, agency: &Agency) -> &'static str {
+        self.dynamic("agency", agency.as_str())
+    }
+
     pub fn enterprise_status(&self, status: &EnterpriseStatus) -> &'static str {
         self.dynamic("enterprise_status", status.as_str())
     }
@@ -191,6 +195,7 @@ mod tests {
         keys.extend(Sector::ALL.iter().map(|s| format!("sector.{s}")));
         keys.extend(ApplicationState::ALL.iter().map(|s| format!("state.{s}")));
         keys.extend(Role::ALL.iter().map(|r| format!("role.{r}")));
+        keys.extend(Agency::ALL.iter().map(|a| format!("agency.{a}")));
         keys.extend(
             EnterpriseStatus::ALL
                 .iter()

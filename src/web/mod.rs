@@ -4,7 +4,10 @@
 //! loaders as the API; nothing here decides a rule of its own. No JavaScript is needed.
 
 mod console;
+mod console_admin;
 mod console_applications;
+mod console_products;
+mod console_records;
 mod console_signup;
 pub mod i18n;
 mod public;
@@ -32,15 +35,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(console::logout)
         .service(console::home)
         .service(console::home_redirect)
-        .service(console::product_form)
-        .service(console::create_product)
+        .service(console_products::product_form)
+        .service(console_products::create_product)
+        .service(console_products::edit_form)
+        .service(console_products::edit_product)
+        .service(console_products::standards_page)
+        .service(console_products::declare_standard)
+        .service(console_products::undeclare_standard)
         .service(console::verify_enterprise)
         .service(console_signup::signup_form)
         .service(console_signup::signup)
         .service(console_applications::apply_form)
         .service(console_applications::apply)
         .service(console_applications::application)
-        .service(console_applications::take_step);
+        .service(console_applications::take_step)
+        .service(console_applications::amend)
+        .service(console_records::find_record)
+        .service(console_records::record)
+        .service(console_records::act)
+        .service(console_admin::users_list)
+        .service(console_admin::create_user)
+        .service(console_admin::update_user)
+        .service(console_admin::clients_list)
+        .service(console_admin::create_client)
+        .service(console_admin::revoke_client);
 }
 
 /// What every page knows about its reader: the language, and whether to remember it.
@@ -48,6 +66,8 @@ pub struct Reader {
     pub t: Tr,
     /// Set when `?lang=` chose a language, so the next page keeps it.
     remember: Option<Lang>,
+    /// A console page (even its error pages) is private: no cache keeps it.
+    private: bool,
 }
 
 #[derive(Deserialize)]
@@ -73,6 +93,7 @@ impl FromRequest for Reader {
         std::future::ready(Ok(Reader {
             t: Tr::new(lang),
             remember,
+            private: req.path().starts_with("/console"),
         }))
     }
 }
@@ -105,6 +126,9 @@ impl Reader {
                     .max_age(actix_web::cookie::time::Duration::days(365))
                     .finish(),
             );
+        }
+        if self.private {
+            res.insert_header((header::CACHE_CONTROL, "no-store"));
         }
         res.body(body)
     }

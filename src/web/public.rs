@@ -192,29 +192,29 @@ pub async fn verify_form(form: web::Query<VerifyForm>) -> HttpResponse {
 }
 
 /// What the verification page shows of a found record.
-struct Found {
-    status: &'static str,
-    status_key: String,
-    explain_key: String,
+pub(super) struct Found {
+    pub(super) status: &'static str,
+    pub(super) status_key: String,
+    pub(super) explain_key: String,
     /// A sign that says the status without colour.
-    mark: &'static str,
-    kind: ApplicationKind,
-    holder_name: String,
-    uscc: String,
-    product: Option<(String, String)>,
-    scope: Option<String>,
-    valid_from: String,
-    valid_until: Option<String>,
-    differs: Vec<String>,
-    history: Vec<HistoryLine>,
+    pub(super) mark: &'static str,
+    pub(super) kind: ApplicationKind,
+    pub(super) holder_name: String,
+    pub(super) uscc: String,
+    pub(super) product: Option<(String, String)>,
+    pub(super) scope: Option<String>,
+    pub(super) valid_from: String,
+    pub(super) valid_until: Option<String>,
+    pub(super) differs: Vec<String>,
+    pub(super) history: Vec<HistoryLine>,
 }
 
-struct HistoryLine {
-    at: String,
-    at_iso: String,
-    from_key: Option<String>,
-    to_key: String,
-    reason: Option<String>,
+pub(super) struct HistoryLine {
+    pub(super) at: String,
+    pub(super) at_iso: String,
+    pub(super) from_key: Option<String>,
+    pub(super) to_key: String,
+    pub(super) reason: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -316,7 +316,7 @@ pub async fn verify_page(
     res
 }
 
-fn found(v: Verification, history: Vec<crate::records::StatusChangeRow>) -> Found {
+pub(super) fn found(v: Verification, history: Vec<crate::records::StatusChangeRow>) -> Found {
     let mark = match v.status {
         RecordStatus::Valid | RecordStatus::Active => "✓",
         RecordStatus::Suspended => "!",

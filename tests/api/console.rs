@@ -3,19 +3,19 @@
 
 use crate::common::{each_backend, Resp, TestApp};
 
-fn html(r: &Resp) -> &str {
+pub(crate) fn html(r: &Resp) -> &str {
     r.body.as_str().expect("an HTML body")
 }
 
 /// The value of `name="…" value="…"` in a page.
-fn hidden(body: &str, name: &str) -> String {
+pub(crate) fn hidden(body: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
     let start = body.find(&marker).expect("the field") + marker.len();
     body[start..].split('"').next().unwrap().to_owned()
 }
 
 /// `name=value` of each `Set-Cookie`.
-fn cookies(r: &Resp) -> Vec<String> {
+pub(crate) fn cookies(r: &Resp) -> Vec<String> {
     r.headers
         .get_all("set-cookie")
         .filter_map(|v| v.to_str().ok())
@@ -23,7 +23,7 @@ fn cookies(r: &Resp) -> Vec<String> {
         .collect()
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| {
@@ -36,7 +36,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-async fn post_form(app: &TestApp, path: &str, cookie: &str, body: &str) -> Resp {
+pub(crate) async fn post_form(app: &TestApp, path: &str, cookie: &str, body: &str) -> Resp {
     // Redirects are the answer under test: not followed.
     let client = awc::Client::builder().disable_redirects().finish();
     let mut res = client
@@ -56,13 +56,13 @@ async fn post_form(app: &TestApp, path: &str, cookie: &str, body: &str) -> Resp 
     }
 }
 
-async fn get_with(app: &TestApp, path: &str, cookie: &str) -> Resp {
+pub(crate) async fn get_with(app: &TestApp, path: &str, cookie: &str) -> Resp {
     app.send("GET", path, None, &[("Cookie", cookie)], None)
         .await
 }
 
 /// Signs in through the form; the session cookie.
-async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
     let page = app.get("/console/login", None).await;
     page.assert(200);
     let csrf = hidden(html(&page), "csrf");
@@ -284,7 +284,7 @@ async fn a_product_is_registered_through_the_form_with_errors_at_their_fields() 
 }
 
 /// The hrefs of a page that start with `prefix`.
-fn links(body: &str, prefix: &str) -> Vec<String> {
+pub(crate) fn links(body: &str, prefix: &str) -> Vec<String> {
     body.split("href=\"")
         .skip(1)
         .filter_map(|s| s.split('"').next())

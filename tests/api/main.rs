@@ -6,6 +6,7 @@ mod common;
 mod audit;
 mod auth;
 mod console;
+mod console_work;
 mod enterprises;
 mod migrations;
 mod pages;
