@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark: the registry serving a synthetic register, measured with wrk, and in the same
 # run the database ceiling for the verify query with pgbench. Prints req/s, p50/p99, non-2xx,
-# peak server RSS, and verify ÷ pgbench.
+# peak server RSS, verify ÷ pgbench, and each page's server-side time (bench/pages.sh).
 #
 #   bench/run.sh postgres     # database $BENCH_DB (registry_bench) on 127.0.0.1:5432 (generated if empty)
 #   bench/run.sh sqlite       # bench/data/bench.db
@@ -91,6 +91,7 @@ BENCH_SEARCH=filter run search-filtered search.lua
 BENCH_SEARCH=chinese run search-chinese-2char search.lua
 BENCH_SEARCH=zero run search-zero-hit search.lua
 run product-profile product.lua
+. bench/pages.sh
 echo "peak server RSS: $(rss_peak) MB"
 if [ "$backend" = postgres ]; then
   out=$(pgbench -n -M prepared -h 127.0.0.1 -p 5432 -U postgres -c 8 -j 2 -T "$DURATION" -f bench/pgbench_verify.sql "$BENCH_DB" 2>&1)
