@@ -10,6 +10,7 @@ pub mod cache;
 pub mod changes;
 pub mod clock;
 pub mod config;
+pub mod credit;
 pub mod db;
 pub mod domain;
 pub mod enterprises;

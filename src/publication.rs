@@ -27,6 +27,11 @@ pub const PUBLIC_ACTIONS: &[&str] = &[
     "enterprise.create",
     "enterprise.create_with_uscc_override",
     "enterprise.update",
+    "enterprise.suspend",
+    "enterprise.reinstate",
+    "enterprise.deregister",
+    "enterprise.list_dishonest",
+    "enterprise.delist_dishonest",
     "product.create",
     "product.update",
     "product.declare_standard",
@@ -107,7 +112,8 @@ fn is_public(conn: &mut DbConn, entity_type: &str, entity_id: &str) -> QueryResu
 }
 
 /// Called for every audited change, in its transaction: publishes it if it is public. Verifying
-/// an enterprise publishes its products too, which were private until now.
+/// or reinstating an enterprise publishes its products too (`product.publish`); suspending or
+/// deregistering it says they left public view (`product.withdraw`).
 pub fn on_change(
     conn: &mut DbConn,
     action: &str,
@@ -115,18 +121,29 @@ pub fn on_change(
     entity_id: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    if !PUBLIC_ACTIONS.contains(&action) || !is_public(conn, entity_type, entity_id)? {
+    if !PUBLIC_ACTIONS.contains(&action) {
+        return Ok(());
+    }
+    // An enterprise leaving public view was public until now: followers (and caches) must hear
+    // that it and its products went.
+    let leaving = matches!(action, "enterprise.suspend" | "enterprise.deregister");
+    if !leaving && !is_public(conn, entity_type, entity_id)? {
         return Ok(());
     }
     append(conn, entity_type, entity_id, action, at)?;
-    if action == "enterprise.verify" {
+    let products_now = match action {
+        "enterprise.verify" | "enterprise.reinstate" => Some("product.publish"),
+        "enterprise.suspend" | "enterprise.deregister" => Some("product.withdraw"),
+        _ => None,
+    };
+    if let Some(products_now) = products_now {
         let own: Vec<String> = products::table
             .filter(products::enterprise_id.eq(entity_id))
             .order(products::id.asc())
             .select(products::id)
             .load(conn)?;
         for product in own {
-            append(conn, "product", &product, "product.publish", at)?;
+            append(conn, "product", &product, products_now, at)?;
         }
     }
     Ok(())

@@ -20,9 +20,7 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Text};
 
-use crate::db::DbConn;
-
-type MultiBackend = <DbConn as diesel::Connection>::Backend;
+use crate::db::{DbConn, MultiBackend};
 
 /// What a search document describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

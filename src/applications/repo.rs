@@ -125,6 +125,27 @@ pub fn open_for(
         .load(conn)
 }
 
+/// An enterprise's applications still open: a draft, or waiting for a step (not decided, not
+/// closed), in id order.
+pub fn open_of_enterprise(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+) -> QueryResult<Vec<ApplicationRow>> {
+    use ApplicationState::*;
+    applications::table
+        .filter(applications::enterprise_id.eq(enterprise_id))
+        .filter(applications::state.eq_any([
+            Draft,
+            Submitted,
+            UnderReview,
+            ChangesRequested,
+            InPublicNotice,
+        ]))
+        .select(ApplicationRow::as_select())
+        .order(applications::id.asc())
+        .load(conn)
+}
+
 /// Writes the row only if it is still in `state` at `version`: of two regulators deciding at
 /// once, exactly one matches.
 pub fn update_guarded(

@@ -460,10 +460,7 @@ pub async fn resolve_objection(
 ) -> ApiResult<HttpResponse> {
     let actor = caller.actor()?.clone();
     let b = body.0;
-    let mut errors = Errors::new();
-    let reason = domain::text(&mut errors, "reason", &b.reason, 2000);
-    errors.finish()?;
-    let reason = reason.unwrap_or_default();
+    let reason = domain::required_reason(&b.reason, 2000)?;
     let audit = AuditCtx::of(&caller);
     let (id, oid) = path.into_inner();
     let d = state

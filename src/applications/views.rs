@@ -73,6 +73,9 @@ pub struct ApplicationDetail {
     pub application: ApplicationView,
     pub history: Vec<EventView>,
     pub objections: Vec<ObjectionView>,
+    /// The applicant's dishonesty listing in force today, if any: such an application can be
+    /// neither submitted nor approved.
+    pub dishonesty_listing: Option<crate::credit::ListingView>,
 }
 
 crate::page_type!(ApplicationPage, ApplicationView);
@@ -143,10 +146,16 @@ pub fn detail(
             created_at: crate::clock::to_utc(o.created_at),
         })
         .collect();
+    let listing = crate::credit::repo::in_force_for(conn, &row.enterprise_id)?;
+    let dishonesty_listing = match listing {
+        Some(l) => crate::credit::views(conn, &[l])?.pop(),
+        None => None,
+    };
     Ok(ApplicationDetail {
         application: view(row, private),
         history,
         objections,
+        dishonesty_listing,
     })
 }
 

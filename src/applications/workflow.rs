@@ -95,9 +95,10 @@ pub(super) fn audit_change(
     Ok(())
 }
 
+/// The enterprise may apply: it is active and not on the dishonesty list.
 fn active_enterprise(conn: &mut DbConn, enterprise_id: &str) -> ApiResult<()> {
     match crate::enterprises::repo::status(conn, enterprise_id)? {
-        Some(EnterpriseStatus::Active) => Ok(()),
+        Some(EnterpriseStatus::Active) => crate::credit::ensure_not_listed(conn, enterprise_id),
         Some(other) => Err(ApiError::conflict(
             "enterprise_not_active",
             format!("the enterprise is {other}; only active enterprises may apply"),
@@ -290,6 +291,35 @@ pub(super) fn commit(
         after,
         reason,
     )
+}
+
+/// Closes every open application of an enterprise that left the register: each is withdrawn,
+/// with the reason in its timeline and audit trail. Returns their ids. Call inside `write_tx`.
+pub fn close_for_enterprise(
+    conn: &mut DbConn,
+    audit: &AuditCtx,
+    enterprise_id: &str,
+    reason: &str,
+) -> ApiResult<Vec<String>> {
+    let mut closed = Vec::new();
+    for before in repo::open_of_enterprise(conn, enterprise_id)? {
+        let mut after = before.clone();
+        after.state = ApplicationState::Withdrawn;
+        after.decision_reason = Some(reason.to_owned());
+        after.updated_at = crate::clock::now();
+        after.version += 1;
+        commit(
+            conn,
+            audit,
+            Step::Withdraw,
+            &before,
+            &after,
+            &[ApplicationState::Withdrawn],
+            Some(reason),
+        )?;
+        closed.push(before.id);
+    }
+    Ok(closed)
 }
 
 /// Whether a kind takes a step at all: only designations are granted (a certification is

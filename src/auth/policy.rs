@@ -39,6 +39,8 @@ pub enum Action {
     /// Review and decide applications, grant, resolve objections, suspend / reinstate / revoke
     /// records: only regulators of the agency responsible for the kind (`Target::agency`).
     Decide,
+    /// Keep the dishonesty list: list an enterprise, remove a listing (market regulation).
+    KeepCredit,
     /// Read the audit trail.
     ReadAudit,
     /// Walk the audit hash chain.
@@ -135,7 +137,10 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
         (Role::Regulator | Role::Admin, Action::ReadPrivate) => Allow,
         (
             Role::Regulator,
-            Action::UpdateEnterprise | Action::VerifyEnterprise | Action::RegisterEnterprise,
+            Action::UpdateEnterprise
+            | Action::VerifyEnterprise
+            | Action::RegisterEnterprise
+            | Action::KeepCredit,
         ) => {
             if actor.agency == Some(Agency::MarketRegulation) {
                 Allow

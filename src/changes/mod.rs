@@ -25,7 +25,9 @@ pub struct ChangeEntry {
     pub entity_type: String,
     pub entity_id: String,
     /// What happened, e.g. `certification.revoke`, `designation.register` (granted),
-    /// `enterprise.verify` (published), `product.publish` (its enterprise was verified),
+    /// `enterprise.verify` (published), `product.publish` (its enterprise was verified or
+    /// reinstated), `enterprise.suspend` / `enterprise.deregister` with `product.withdraw` for
+    /// each of its products (no longer public: drop them), `enterprise.list_dishonest`,
     /// `product.update`.
     #[schema(example = "certification.revoke")]
     pub change: String,

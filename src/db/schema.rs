@@ -235,6 +235,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     designations,
     record_status_changes,
     api_clients,
+    credit_listings,
 );
 
 diesel::table! {
@@ -410,6 +411,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_listings (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        reason -> Text,
+        legal_basis -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        agency_code -> Text,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+        removal_reason -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::joinable!(credit_listings -> enterprises (enterprise_id));
 diesel::joinable!(gi_protected_areas -> geographical_indications (gi_id));
 diesel::joinable!(application_events -> applications (application_id));
 diesel::joinable!(objections -> applications (application_id));

@@ -13,6 +13,15 @@ pub use record_number::RecordNumber;
 pub use standard_code::StandardCode;
 pub use uscc::Uscc;
 
+/// The reason an action requires (suspend, reject, list …): trimmed, 1 to `max` characters;
+/// 422 at `reason` otherwise.
+pub fn required_reason(raw: &str, max: usize) -> crate::error::ApiResult<String> {
+    let mut errors = crate::error::Errors::new();
+    let reason = text(&mut errors, "reason", raw, max);
+    errors.finish()?;
+    Ok(reason.unwrap_or_default())
+}
+
 /// Validates a plain text field: trimmed, not empty, at most `max` characters.
 pub fn text(
     errors: &mut crate::error::Errors,

@@ -243,10 +243,7 @@ pub async fn reject_registration(
     body: Json<RejectRegistrationRequest>,
 ) -> ApiResult<HttpResponse> {
     let actor = caller.actor()?.clone();
-    let mut errors = Errors::new();
-    let reason = domain::text(&mut errors, "reason", &body.0.reason, 1000);
-    errors.finish()?;
-    let reason = reason.unwrap_or_default();
+    let reason = domain::required_reason(&body.0.reason, 1000)?;
     let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     let view = state
@@ -271,6 +268,87 @@ pub async fn reject_registration(
         .await?;
     Ok(ok_versioned(&view, view.version))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "2026 年第 3 批抽检发现严重质量问题，责令停业整顿"}))]
+pub struct LifecycleRequest {
+    /// Why: kept in the audit trail (and, when deregistering, in each closed application's
+    /// timeline).
+    pub reason: String,
+}
+
+async fn lifecycle(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: String,
+    step: service::Lifecycle,
+    body: LifecycleRequest,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let reason = domain::required_reason(&body.reason, 1000)?;
+    let ctx = AuditCtx::of(&caller);
+    let view = state
+        .db(move |conn| service::change_status(conn, &actor, &ctx, &id, step, &reason))
+        .await?;
+    Ok(ok_versioned(&view, view.version))
+}
+
+/// Market regulation's three lifecycle actions, each a documented handler.
+macro_rules! lifecycle_actions {
+    ($(($fn:ident, $step:expr, $path:literal, $summary:literal, $description:literal, $from:literal)),+ $(,)?) => {$(
+        #[utoipa::path(
+            post, path = concat!("/api/v1", $path), tag = "enterprises",
+            summary = $summary, description = $description,
+            params(("id" = String, Path, description = "Enterprise id")),
+            request_body = LifecycleRequest,
+            responses(
+                (status = 200, body = EnterpriseView, headers(("ETag" = String))),
+                (status = 401, body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "Not a market-regulation regulator", body = Problem, content_type = "application/problem+json"),
+                (status = 404, body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = $from, body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "`reason` missing", body = Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($path)]
+        pub async fn $fn(
+            state: web::Data<AppState>,
+            caller: Caller,
+            id: web::Path<String>,
+            body: Json<LifecycleRequest>,
+        ) -> ApiResult<HttpResponse> {
+            lifecycle(state, caller, id.into_inner(), $step, body.0).await
+        }
+    )+};
+}
+
+lifecycle_actions!(
+    (
+        suspend_enterprise,
+        service::Lifecycle::Suspend,
+        "/enterprises/{id}/suspend",
+        "Suspend an enterprise",
+        "Market regulation suspends an active enterprise with a reason: its profile and products leave public view and it cannot apply; its records stay and verify with the holder's status `suspended`. Audited.",
+        "Not active (`current_state` says what it is)"
+    ),
+    (
+        reinstate_enterprise,
+        service::Lifecycle::Reinstate,
+        "/enterprises/{id}/reinstate",
+        "Reinstate a suspended enterprise",
+        "Market regulation reinstates a suspended enterprise with a reason: it is active and public again. Audited.",
+        "Not suspended (`current_state` says what it is)"
+    ),
+    (
+        deregister_enterprise,
+        service::Lifecycle::Deregister,
+        "/enterprises/{id}/deregister",
+        "Deregister an enterprise (注销)",
+        "Market regulation deregisters an active or suspended enterprise with a reason. Final: its profile and products leave public view, its open applications are withdrawn with the reason, its accounts are disabled and their sessions ended; its records stay and verify with the holder's status `deregistered`. Audited.",
+        "Neither active nor suspended (`current_state` says what it is)"
+    ),
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"address": "德令哈市示例路 9 号", "contact_phone": "0977-8200001"}))]

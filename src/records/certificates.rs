@@ -49,6 +49,8 @@ pub struct CertFilter {
     pub product_id: Option<String>,
     pub region_code: Option<String>,
     pub valid_on: Option<NaiveDate>,
+    /// Valid today and ending on or before this day (`expiring_within=DAYS` from today).
+    pub expiring_by: Option<NaiveDate>,
 }
 
 pub fn list(
@@ -107,6 +109,12 @@ pub fn list(
             .filter(products::origin_region_code.like(region_prefix_pattern(r)))
             .select(products::id);
         q = q.filter(certifications::product_id.eq_any(in_region));
+    }
+    if let Some(by) = f.expiring_by {
+        q = q
+            .filter(certifications::status.eq(RecordStatus::Valid))
+            .filter(certifications::expires_on.ge(today))
+            .filter(certifications::expires_on.le(by));
     }
     if let Some(d) = f.valid_on {
         q = q

@@ -51,6 +51,8 @@ pub struct DesignationFilter {
     pub geographical_indication_id: Option<String>,
     pub region_code: Option<String>,
     pub valid_on: Option<NaiveDate>,
+    /// Active today and ending on or before this day (`expiring_within=DAYS` from today).
+    pub expiring_by: Option<NaiveDate>,
 }
 
 pub fn list(
@@ -115,6 +117,12 @@ pub fn list(
             .filter(enterprises::region_code.like(region_prefix_pattern(r)))
             .select(enterprises::id);
         q = q.filter(designations::enterprise_id.eq_any(in_region));
+    }
+    if let Some(by) = f.expiring_by {
+        q = q
+            .filter(designations::status.eq(RecordStatus::Active))
+            .filter(designations::valid_until.ge(today))
+            .filter(designations::valid_until.le(by));
     }
     if let Some(d) = f.valid_on {
         q = q

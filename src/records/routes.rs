@@ -44,6 +44,22 @@ fn status_filter<R: Record>(errors: &mut Errors, v: Option<&str>) -> Option<Reco
     }
 }
 
+/// `expiring_within=DAYS` as the last day it covers.
+fn expiring_by(errors: &mut Errors, days: Option<&str>) -> Option<chrono::NaiveDate> {
+    let days = days?;
+    match days.parse::<u64>() {
+        Ok(n @ 1..=3650) => crate::clock::today().checked_add_days(chrono::Days::new(n)),
+        _ => {
+            errors.push(
+                "expiring_within",
+                "invalid_value",
+                "a number of days from 1 to 3650",
+            );
+            None
+        }
+    }
+}
+
 async fn list_page<R: Record>(
     state: web::Data<AppState>,
     caller: Caller,
@@ -75,10 +91,7 @@ async fn act<R: Record>(
     body: ActionRequest,
 ) -> ApiResult<HttpResponse> {
     let actor = caller.actor()?.clone();
-    let mut errors = Errors::new();
-    let reason = domain::text(&mut errors, "reason", &body.reason, 1000);
-    errors.finish()?;
-    let reason = reason.unwrap_or_default();
+    let reason = domain::required_reason(&body.reason, 1000)?;
     let ctx = AuditCtx::of(&caller);
     let detail = state
         .db(move |conn| {
@@ -138,6 +151,9 @@ pub struct ListCertsQuery {
     pub region_code: Option<String>,
     /// Only certificates whose validity covers this date (YYYY-MM-DD) and that are not revoked.
     pub valid_on: Option<String>,
+    /// Only records in force today that end within this many days (1-3650): what must be
+    /// renewed soon (e.g. 90, 30, 7).
+    pub expiring_within: Option<String>,
     /// Page size, 1-100 (default 20).
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
@@ -169,6 +185,7 @@ pub async fn list_certifications(
             .as_deref()
             .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
         valid_on: parse_date(&mut errors, "valid_on", q.valid_on.as_deref()),
+        expiring_by: expiring_by(&mut errors, q.expiring_within.as_deref()),
     };
     errors.finish()?;
     let (items, next_cursor) = list_page::<CertRow>(state, caller, filter, page).await?;
@@ -272,6 +289,9 @@ pub struct ListDesignationsQuery {
     pub region_code: Option<String>,
     /// Only designations whose validity covers this date (YYYY-MM-DD) and that are not revoked.
     pub valid_on: Option<String>,
+    /// Only records in force today that end within this many days (1-3650): what must be
+    /// renewed soon (e.g. 90, 30, 7).
+    pub expiring_within: Option<String>,
     /// Page size, 1-100 (default 20).
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
@@ -304,6 +324,7 @@ pub async fn list_designations(
             .as_deref()
             .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
         valid_on: parse_date(&mut errors, "valid_on", q.valid_on.as_deref()),
+        expiring_by: expiring_by(&mut errors, q.expiring_within.as_deref()),
     };
     errors.finish()?;
     let (items, next_cursor) = list_page::<DesignationRow>(state, caller, filter, page).await?;

@@ -86,6 +86,15 @@ pub fn deciding_agency(conn: &mut DbConn, kind: ApplicationKind) -> QueryResult<
         .optional()
 }
 
+/// The kinds `agency` decides.
+pub fn decided_by(conn: &mut DbConn, agency: Agency) -> QueryResult<Vec<ApplicationKind>> {
+    agency_responsibilities::table
+        .filter(agency_responsibilities::agency_code.eq(agency))
+        .select(agency_responsibilities::application_kind)
+        .order(agency_responsibilities::application_kind.asc())
+        .load(conn)
+}
+
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ApplicationKindInfo>> {
     let kinds: Vec<KindRow> = application_kinds::table
         .select(KindRow::as_select())

@@ -61,6 +61,7 @@ mod tests {
                 enterprise_id: "e".into(),
                 name: "n".into(),
                 uscc: "u".into(),
+                status: crate::domain::EnterpriseStatus::Active,
             },
             product: None,
             geographical_indication_id: None,

@@ -21,6 +21,10 @@ pub struct Holder {
     pub name: String,
     #[schema(example = "91632800MA752K3R1C")]
     pub uscc: String,
+    /// The holder's status on the register now: a record of a suspended or deregistered
+    /// enterprise still verifies, and says so here.
+    #[schema(example = "active")]
+    pub status: crate::domain::EnterpriseStatus,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

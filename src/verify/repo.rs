@@ -4,24 +4,26 @@ use chrono::NaiveDate;
 
 use super::{Holder, ProductRef, Verification};
 use crate::db::DbConn;
-use crate::domain::{ApplicationKind, RecordStatus, RecordType};
+use crate::domain::{ApplicationKind, EnterpriseStatus, RecordStatus, RecordType};
 use crate::error::{ApiError, ApiResult};
 use crate::records::certified::Certified;
 use crate::records::{self, certificates as certs, designations};
 
 /// A product's certified fields as they are now: name, brand, GTIN, sector, category, origin.
 type LiveProduct = (String, String, Option<String>, String, String, String);
-/// A certificate with its holder (id, name, USCC) and product as they are now.
-type CertHit = (certs::CertRow, (String, String, String), LiveProduct);
+/// The holder as it is now: id, name, USCC, status.
+type LiveHolder = (String, String, String, EnterpriseStatus);
+/// A certificate with its holder and product as they are now.
+type CertHit = (certs::CertRow, LiveHolder, LiveProduct);
 /// A designation with its holder and, when it names one, its product as they are now.
 type DesignationHit = (
     designations::DesignationRow,
-    (String, String, String),
+    LiveHolder,
     Option<LiveProduct>,
 );
 
 /// The facts as they are now, to compare with what was certified.
-fn now_facts(holder: &(String, String, String), product: Option<&LiveProduct>) -> Certified {
+fn now_facts(holder: &LiveHolder, product: Option<&LiveProduct>) -> Certified {
     Certified {
         holder_name: holder.1.clone(),
         holder_uscc: holder.2.clone(),
@@ -35,12 +37,13 @@ fn now_facts(holder: &(String, String, String), product: Option<&LiveProduct>) -
     }
 }
 
-/// The holder as certified.
-fn holder(enterprise_id: String, certified: &Certified) -> Holder {
+/// The holder as certified, with its status on the register now.
+fn holder(now: &LiveHolder, certified: &Certified) -> Holder {
     Holder {
-        enterprise_id,
+        enterprise_id: now.0.clone(),
         name: certified.holder_name.clone(),
         uscc: certified.holder_uscc.clone(),
+        status: now.3,
     }
 }
 
@@ -64,7 +67,7 @@ pub fn verify_number(
         .filter(c::certificate_number.eq(number))
         .select((
             certs::CertRow::as_select(),
-            (e::id, e::name, e::uscc),
+            (e::id, e::name, e::uscc, e::status),
             (
                 p::name,
                 p::brand,
@@ -100,7 +103,7 @@ pub fn verify_number(
             status,
             valid_from: c.issued_on,
             valid_until: Some(c.expires_on),
-            holder: holder(ent.0, &certified),
+            holder: holder(&ent, &certified),
             product: Some(ProductRef {
                 href: format!("/api/v1/products/{}", c.product_id),
                 id: c.product_id.clone(),
@@ -118,7 +121,7 @@ pub fn verify_number(
         .filter(d::number.eq(number))
         .select((
             designations::DesignationRow::as_select(),
-            (e::id, e::name, e::uscc),
+            (e::id, e::name, e::uscc, e::status),
             (
                 p::name,
                 p::brand,
@@ -153,7 +156,7 @@ pub fn verify_number(
             status,
             valid_from: d.valid_from,
             valid_until: d.valid_until,
-            holder: holder(ent.0, &certified),
+            holder: holder(&ent, &certified),
             product: d.product_id.clone().map(|id| ProductRef {
                 href: format!("/api/v1/products/{id}"),
                 id,

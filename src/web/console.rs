@@ -307,6 +307,9 @@ struct HomePage {
     designations: Vec<DesignationRow>,
     /// The agency's applications in public notice, the soonest to end first.
     notices: Vec<ApplicationRow>,
+    /// The agency's records ending within 90 days, the soonest first.
+    expiring: Vec<Expiring>,
+    today: chrono::NaiveDate,
     users: Vec<UserRow>,
     chain: Option<ChainReport>,
     /// May this user register products (the policy says so for their enterprise)?
@@ -315,6 +318,80 @@ struct HomePage {
     apply_kinds: Vec<ApplicationKind>,
     /// Self-registrations waiting for market regulation, with their enterprises' names.
     pending: Vec<EnterpriseRow>,
+}
+
+/// A record that ends soon, for the deciding agency's list.
+struct Expiring {
+    id: String,
+    kind: ApplicationKind,
+    number: String,
+    holder: String,
+    until: chrono::NaiveDate,
+}
+
+/// How far ahead the console warns of an expiry.
+const EXPIRY_HORIZON_DAYS: u64 = 90;
+
+impl HomePage {
+    /// The expiry band a date falls in, as a message key: within 7, 30 or 90 days.
+    fn expiry_band(&self, until: &chrono::NaiveDate) -> Option<&'static str> {
+        match (*until - self.today).num_days() {
+            0..=7 => Some("console.expires_7"),
+            8..=30 => Some("console.expires_30"),
+            31..=90 => Some("console.expires_90"),
+            _ => None,
+        }
+    }
+}
+
+/// The agency's certificates and designations in force that end within the horizon.
+fn expiring(
+    conn: &mut crate::db::DbConn,
+    vis: &Visibility,
+    agency: crate::domain::Agency,
+) -> ApiResult<Vec<Expiring>> {
+    let by = crate::clock::today() + chrono::Days::new(EXPIRY_HORIZON_DAYS);
+    let mut out = Vec::new();
+    for kind in crate::reference::kinds::decided_by(conn, agency)? {
+        let certs = crate::records::certificates::list(
+            conn,
+            vis,
+            &CertFilter {
+                kind: Some(kind),
+                expiring_by: Some(by),
+                ..CertFilter::default()
+            },
+            &first_page(),
+        )?;
+        out.extend(certs.into_iter().map(|c| Expiring {
+            holder: crate::records::certified::Certified::parse(&c.certified).holder_name,
+            id: c.id,
+            kind: c.kind,
+            number: c.certificate_number,
+            until: c.expires_on,
+        }));
+        let designations = crate::records::designations::list(
+            conn,
+            vis,
+            &DesignationFilter {
+                kind: Some(kind),
+                expiring_by: Some(by),
+                ..DesignationFilter::default()
+            },
+            &first_page(),
+        )?;
+        out.extend(designations.into_iter().filter_map(|d| {
+            Some(Expiring {
+                holder: crate::records::certified::Certified::parse(&d.certified).holder_name,
+                until: d.valid_until?,
+                id: d.id,
+                kind: d.kind,
+                number: d.number,
+            })
+        }));
+    }
+    out.sort_by(|a, b| a.until.cmp(&b.until).then_with(|| a.id.cmp(&b.id)));
+    Ok(out)
 }
 
 /// The console's front page: an enterprise's own register, a regulator's work queue, an
@@ -392,6 +469,8 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
         certificates: Vec::new(),
         designations: Vec::new(),
         notices: Vec::new(),
+        expiring: Vec::new(),
+        today: crate::clock::today(),
         users: Vec::new(),
         chain: None,
         can_add_products: false,
@@ -498,6 +577,9 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
                 &first_page(),
             )?;
             page.notices.sort_by_key(|a| a.notice_ends_at);
+            if let Some(agency) = actor.agency {
+                page.expiring = expiring(conn, &vis, agency)?;
+            }
         }
         Role::Admin => {
             check(Some(actor), Action::ManageUsers, Target::default())?;

@@ -21,6 +21,8 @@ use registry::users::service::NewUser;
 use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The SHA-256 the test applications give their document.
+pub const DOCUMENT_SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -618,6 +620,64 @@ impl TestApp {
             .as_str()
             .expect("a body for the kind")
             .to_owned()
+    }
+
+    /// A green-food application of ent_a's for a new goji product, a draft, for a certificate
+    /// issued ten days ago that ends `days` from today, with one document: (application, product).
+    pub async fn green_food_draft(
+        &self,
+        product_name: &str,
+        number: &str,
+        days: u64,
+    ) -> (String, String) {
+        let a = self.token("ent_a").await;
+        let product = self.goji_product(&a, product_name).await;
+        let today = registry::clock::today();
+        let body = serde_json::json!({
+            "kind": "green_food", "enterprise_id": self.fx.ent_a, "product_id": product,
+            "details": {"certificate_number": number,
+                        "certification_body_id": self.body_for("green_food").await,
+                        "issued_on": (today - chrono::Days::new(10)).to_string(),
+                        "expires_on": (today + chrono::Days::new(days)).to_string(),
+                        "scope": "枸杞干果"},
+            "documents": [{"name": "绿色食品证书.pdf", "sha256": DOCUMENT_SHA, "size_bytes": 482113}]
+        });
+        let r = self.post("/api/v1/applications", Some(&a), &body).await;
+        r.assert(201);
+        (r.body["id"].as_str().unwrap().to_owned(), product)
+    }
+
+    /// ent_a submits its application.
+    pub async fn submit_application(&self, id: &str) -> Resp {
+        let a = self.token("ent_a").await;
+        self.post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&a),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// Agriculture starts the review of a submitted application and decides it with `body`
+    /// (`{"decision": "approve"}` …): the application after the decision.
+    pub async fn agriculture_decides(&self, id: &str, body: Value) -> Value {
+        let agri = self.token("agri").await;
+        self.post(
+            &format!("/api/v1/applications/{id}/start-review"),
+            Some(&agri),
+            &serde_json::json!({}),
+        )
+        .await
+        .assert(200);
+        let r = self
+            .post(
+                &format!("/api/v1/applications/{id}/decide"),
+                Some(&agri),
+                &body,
+            )
+            .await;
+        r.assert(200);
+        r.body
     }
 
     /// The id of a seeded GI by key.

@@ -7,53 +7,17 @@ use serde_json::{json, Value};
 use crate::common::{each_backend, TestApp, PASSWORD};
 use crate::console::{form, get_with, hidden, html, post_form, sign_in};
 
-const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+const SHA: &str = crate::common::DOCUMENT_SHA;
 
-/// A green-food application of ent_a's for a new product, submitted through the API.
+/// A green-food application of ent_a's for a new product, submitted: (application, product).
 async fn submitted(app: &TestApp, product_name: &str, number: &str) -> (String, String) {
-    let a = app.token("ent_a").await;
-    let product = app.goji_product(&a, product_name).await;
-    let today = registry::clock::today();
-    let body = json!({
-        "kind": "green_food", "enterprise_id": app.fx.ent_a, "product_id": product,
-        "details": {"certificate_number": number,
-                    "certification_body_id": app.body_for("green_food").await,
-                    "issued_on": (today - chrono::Days::new(10)).to_string(),
-                    "expires_on": (today + chrono::Days::new(700)).to_string(),
-                    "scope": "枸杞干果"},
-        "documents": [{"name": "绿色食品证书.pdf", "sha256": SHA, "size_bytes": 482113}]
-    });
-    let r = app.post("/api/v1/applications", Some(&a), &body).await;
-    r.assert(201);
-    let id = r.body["id"].as_str().unwrap().to_owned();
-    app.post(
-        &format!("/api/v1/applications/{id}/submit"),
-        Some(&a),
-        &json!({}),
-    )
-    .await
-    .assert(200);
+    let (id, product) = app.green_food_draft(product_name, number, 700).await;
+    app.submit_application(&id).await.assert(200);
     (id, product)
 }
 
 async fn decide(app: &TestApp, id: &str, body: Value) -> Value {
-    let agri = app.token("agri").await;
-    app.post(
-        &format!("/api/v1/applications/{id}/start-review"),
-        Some(&agri),
-        &json!({}),
-    )
-    .await
-    .assert(200);
-    let r = app
-        .post(
-            &format!("/api/v1/applications/{id}/decide"),
-            Some(&agri),
-            &body,
-        )
-        .await;
-    r.assert(200);
-    r.body
+    app.agriculture_decides(id, body).await
 }
 
 #[actix_web::test]

@@ -17,6 +17,7 @@ mod registrations;
 mod replicas;
 mod snapshots;
 mod standards;
+mod supervision;
 mod synthetic;
 mod users;
 mod verification;

@@ -175,6 +175,12 @@ class Flow:
         self.submit()
         assert "/p/" in self.driver.current_url, self.driver.current_url
         product_url = self.driver.current_url
+        product_id = product_url.rsplit("/", 1)[1]
+        # It declares the standard the product is made to, chosen from the catalogue.
+        self.open(f"/console/products/{product_id}/standards?q=19630")
+        self.submit("form[action$='/standards'] input[value='GB/T 19630-2019'] ~ button")
+        assert "GB/T 19630-2019" in self.driver.find_element(By.CSS_SELECTOR, "table").text, self.text()
+        self.shot("standards")
         self.open("/console/applications/new?kind=green_food")
         number = "LB-18-26" + today.strftime("%m%d") + "4242"
         self.fill({"certificate_number": number,
@@ -197,6 +203,23 @@ class Flow:
         self.driver.find_element(By.CSS_SELECTOR, "button[value=approve]").click()
         self.check_console()
         self.shot("application")
+        # The review page links the record it created, with what the regulator may do to it.
+        self.driver.find_element(By.CSS_SELECTOR, "a[href^='/console/records/']").click()
+        self.check_console()
+        assert self.driver.find_elements(By.CSS_SELECTOR, "button[value=suspend]"), self.text()
+        self.shot("console-record")
+        self.sign_out()
+
+        # An admin sees the accounts, the new enterprise user among them, and the API clients.
+        self.sign_in("admin", "admin-demo-2026")
+        self.open("/console/users")
+        assert "e2e_goji" in self.text(), self.text()
+        self.shot("console-users")
+        self.open("/console/api-clients")
+        self.fill({"name": "端到端 App", "contact": "e2e@example.com"})
+        self.submit("form[action='/console/api-clients'] button")
+        assert self.driver.find_element(By.CSS_SELECTOR, "code.key").text.startswith("rk_")
+        self.shot("console-api-clients")
         self.sign_out()
 
         # The public sees it valid; the QR code leads to the page; the product page says so.

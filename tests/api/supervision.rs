@@ -1,0 +1,380 @@
+//! Supervision and credit: the dishonesty list and what it forbids, and the enterprise
+//! lifecycle (suspend, reinstate, deregister) and what each does to visibility, records and
+//! applications.
+
+use serde_json::{json, Value};
+
+use crate::common::{each_backend, TestApp};
+
+async fn draft(app: &TestApp, product_name: &str, number: &str) -> (String, String) {
+    app.green_food_draft(product_name, number, 700).await
+}
+
+async fn submit(app: &TestApp, id: &str) -> crate::common::Resp {
+    app.submit_application(id).await
+}
+
+async fn certified(app: &TestApp, product_name: &str, number: &str) -> String {
+    certified_ending(app, product_name, number, 700).await
+}
+
+/// Submitted, reviewed and approved by agriculture, ending `days` from today: the record's id.
+async fn certified_ending(app: &TestApp, product_name: &str, number: &str, days: u64) -> String {
+    let (id, _) = app.green_food_draft(product_name, number, days).await;
+    app.submit_application(&id).await.assert(200);
+    let approved = app
+        .agriculture_decides(&id, json!({"decision": "approve"}))
+        .await;
+    approved["record_id"].as_str().unwrap().to_owned()
+}
+
+fn error_codes(r: &crate::common::Resp) -> Vec<String> {
+    r.body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["code"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn a_listed_enterprise_cannot_apply_until_its_listing_is_removed() {
+    each_backend(|app: TestApp| async move {
+        let market = app.token("market").await;
+        let today = registry::clock::today();
+        let listing = |enterprise: &str, starts: chrono::NaiveDate| {
+            json!({"enterprise_id": enterprise, "reason": "销售不合格枸杞产品，拒不整改",
+                   "legal_basis": "《市场监督管理严重违法失信名单管理办法》第九条",
+                   "starts_on": starts.to_string(),
+                   "ends_on": (starts + chrono::Days::new(3 * 365)).to_string()})
+        };
+        let body = listing(&app.fx.ent_a, today);
+
+        // Only market regulation keeps the list; every field is checked.
+        for who in ["agri", "ent_a", "admin"] {
+            app.post(
+                "/api/v1/credit/dishonesty",
+                Some(&app.token(who).await),
+                &body,
+            )
+            .await
+            .assert(403);
+        }
+        app.post("/api/v1/credit/dishonesty", None, &body)
+            .await
+            .assert(401);
+        let mut bad = body.clone();
+        bad["reason"] = json!(" ");
+        bad["ends_on"] = json!((today - chrono::Days::new(1)).to_string());
+        let r = app
+            .post("/api/v1/credit/dishonesty", Some(&market), &bad)
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), ["reason", "ends_on"]);
+        let r = app
+            .post(
+                "/api/v1/credit/dishonesty",
+                Some(&market),
+                &listing(&app.fx.ent_c, today),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(
+            error_codes(&r),
+            ["unknown_enterprise"],
+            "a pending enterprise is not on the register"
+        );
+
+        // A listing that starts tomorrow is public but not in force.
+        let later = app
+            .post(
+                "/api/v1/credit/dishonesty",
+                Some(&market),
+                &listing(&app.fx.ent_b, today + chrono::Days::new(1)),
+            )
+            .await;
+        later.assert(201);
+        assert_eq!(later.body["in_force"], false);
+        let b = app
+            .get(&format!("/api/v1/enterprises/{}", app.fx.ent_b), None)
+            .await;
+        assert_eq!(b.body["on_dishonesty_list"], false);
+
+        let (application, _) = draft(&app, "失信测试枸杞", "LB-18-2611019991").await;
+        let listed = app
+            .post("/api/v1/credit/dishonesty", Some(&market), &body)
+            .await;
+        listed.assert(201);
+        assert_eq!(listed.body["in_force"], true);
+        assert_eq!(listed.body["enterprise_name"], "测试甲枸杞有限公司");
+        let listing_id = listed.body["id"].as_str().unwrap().to_owned();
+
+        // Public: the list, the listing, and the flag on the enterprise's profile.
+        let list = app
+            .get("/api/v1/credit/dishonesty?in_force=true", None)
+            .await;
+        list.assert(200);
+        let ids: Vec<&str> = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [listing_id.as_str()]);
+        app.get("/api/v1/credit/dishonesty?in_force=maybe", None)
+            .await
+            .assert(422);
+        app.get(&format!("/api/v1/credit/dishonesty/{listing_id}"), None)
+            .await
+            .assert(200);
+        let a = app
+            .get(&format!("/api/v1/enterprises/{}", app.fx.ent_a), None)
+            .await;
+        assert_eq!(a.body["on_dishonesty_list"], true);
+
+        // It cannot submit; the deciding agency sees the listing on the application.
+        let r = submit(&app, &application).await;
+        r.assert(422);
+        assert_eq!(error_codes(&r), ["enterprise_on_dishonesty_list"]);
+        let seen = app
+            .get(
+                &format!("/api/v1/applications/{application}"),
+                Some(&app.token("agri").await),
+            )
+            .await;
+        assert_eq!(seen.body["dishonesty_listing"]["id"], listing_id.as_str());
+
+        // Credit repair: with a reason, once; then it may apply again.
+        let remove = format!("/api/v1/credit/dishonesty/{listing_id}/remove");
+        app.post(&remove, Some(&market), &json!({"reason": ""}))
+            .await
+            .assert(422);
+        app.post(
+            &remove,
+            Some(&app.token("agri").await),
+            &json!({"reason": "x"}),
+        )
+        .await
+        .assert(403);
+        let removed = app
+            .post(
+                &remove,
+                Some(&market),
+                &json!({"reason": "已履行行政处罚，完成信用修复"}),
+            )
+            .await;
+        removed.assert(200);
+        assert_eq!(removed.body["in_force"], false);
+        assert_eq!(
+            removed.body["removal_reason"],
+            "已履行行政处罚，完成信用修复"
+        );
+        app.post(&remove, Some(&market), &json!({"reason": "again"}))
+            .await
+            .assert(409);
+        let a = app
+            .get(&format!("/api/v1/enterprises/{}", app.fx.ent_a), None)
+            .await;
+        assert_eq!(a.body["on_dishonesty_list"], false);
+        submit(&app, &application).await.assert(200);
+
+        let actions: Vec<String> = app
+            .audit_for("enterprise", &app.fx.ent_a)
+            .into_iter()
+            .map(|e| e.action)
+            .filter(|a| a.contains("dishonest"))
+            .collect();
+        assert_eq!(
+            actions,
+            ["enterprise.list_dishonest", "enterprise.delist_dishonest"]
+        );
+    })
+    .await;
+}
+
+async fn act(app: &TestApp, who: &str, action: &str, reason: &str) -> crate::common::Resp {
+    app.post(
+        &format!("/api/v1/enterprises/{}/{action}", app.fx.ent_a),
+        Some(&app.token(who).await),
+        &json!({ "reason": reason }),
+    )
+    .await
+}
+
+async fn changes(app: &TestApp) -> Vec<Value> {
+    app.get("/api/v1/changes?since=0&limit=1000", None)
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[actix_web::test]
+async fn suspending_and_deregistering_an_enterprise_hide_it_keep_its_records_and_close_its_applications(
+) {
+    each_backend(|app: TestApp| async move {
+        let record = certified(&app, "生命周期枸杞", "LB-18-2611019992").await;
+        let (open, product) = draft(&app, "生命周期枸杞二号", "LB-18-2611019993").await;
+        let verify = "/api/v1/verify/LB-18-2611019992";
+        assert_eq!(
+            app.get(verify, None).await.body["holder"]["status"],
+            "active"
+        );
+
+        // Market regulation alone, with a reason.
+        act(&app, "agri", "suspend", "x").await.assert(403);
+        act(&app, "ent_a", "suspend", "x").await.assert(403);
+        act(&app, "market", "suspend", " ").await.assert(422);
+        act(&app, "market", "reinstate", "x").await.assert(409);
+        let r = act(&app, "market", "suspend", "抽检发现严重质量问题，停业整顿").await;
+        r.assert(200);
+        assert_eq!(r.body["status"], "suspended");
+        act(&app, "market", "suspend", "again").await.assert(409);
+
+        // Suspended: out of public view, cannot apply; its record still verifies, saying so.
+        let profile = format!("/api/v1/enterprises/{}", app.fx.ent_a);
+        app.get(&profile, None).await.assert(404);
+        app.get(&format!("/api/v1/products/{product}"), None)
+            .await
+            .assert(404);
+        let v = app.get(verify, None).await;
+        v.assert(200);
+        assert_eq!(v.body["status"], "valid");
+        assert_eq!(v.body["holder"]["status"], "suspended");
+        let r = submit(&app, &open).await;
+        r.assert(409);
+        assert_eq!(r.code(), "enterprise_not_active");
+        // Followers hear that it and its products left.
+        let feed = changes(&app).await;
+        assert!(feed.iter().any(
+            |c| c["change"] == "enterprise.suspend" && c["entity_id"] == app.fx.ent_a.as_str()
+        ));
+        assert!(feed
+            .iter()
+            .any(|c| c["change"] == "product.withdraw" && c["entity_id"] == product.as_str()));
+
+        // Reinstated: public again.
+        act(&app, "market", "reinstate", "整改完成，复查合格")
+            .await
+            .assert(200);
+        app.get(&profile, None).await.assert(200);
+        app.get(&format!("/api/v1/products/{product}"), None)
+            .await
+            .assert(200);
+        assert_eq!(
+            app.get(verify, None).await.body["holder"]["status"],
+            "active"
+        );
+
+        // Deregistered: final; its open application is closed with the reason, its users
+        // can no longer sign in; its record keeps its own status.
+        let a = app.token("ent_a").await;
+        let r = act(&app, "market", "deregister", "企业申请注销登记").await;
+        r.assert(200);
+        assert_eq!(r.body["status"], "deregistered");
+        act(&app, "market", "reinstate", "x").await.assert(409);
+        let closed = app
+            .get(
+                &format!("/api/v1/applications/{open}"),
+                Some(&app.token("agri").await),
+            )
+            .await;
+        assert_eq!(closed.body["state"], "withdrawn");
+        let last = closed.body["history"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(last["reason"], "企业申请注销登记");
+        app.get("/api/v1/auth/me", Some(&a)).await.assert(401);
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "ent_a", "password": crate::common::PASSWORD}),
+            )
+            .await;
+        assert_eq!(login.status.as_u16(), 401);
+        let v = app.get(verify, None).await;
+        assert_eq!(v.body["status"], "valid");
+        assert_eq!(v.body["holder"]["status"], "deregistered");
+        let cert = app
+            .get(
+                &format!("/api/v1/certifications/{record}"),
+                Some(&app.token("agri").await),
+            )
+            .await;
+        assert_eq!(cert.body["status"], "valid");
+
+        let actions: Vec<String> = app
+            .audit_for("enterprise", &app.fx.ent_a)
+            .into_iter()
+            .map(|e| e.action)
+            .filter(|a| a != "enterprise.create")
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "enterprise.suspend",
+                "enterprise.reinstate",
+                "enterprise.deregister"
+            ]
+        );
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn records_ending_soon_are_listed_for_the_holder_and_the_deciding_agency() {
+    each_backend(|app: TestApp| async move {
+        let soon = certified_ending(&app, "将到期枸杞", "LB-18-2611019994", 20).await;
+        let later = certified_ending(&app, "远期枸杞", "LB-18-2611019995", 700).await;
+        let a = app.token("ent_a").await;
+        let ids = |r: &crate::common::Resp| -> Vec<String> {
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let within = |days: &str| {
+            format!(
+                "/api/v1/certifications?enterprise_id={}&expiring_within={days}",
+                app.fx.ent_a
+            )
+        };
+        let r = app.get(&within("30"), Some(&a)).await;
+        r.assert(200);
+        assert_eq!(ids(&r), vec![soon.clone()]);
+        assert!(ids(&app.get(&within("7"), Some(&a)).await).is_empty());
+        assert_eq!(ids(&app.get(&within("3650"), Some(&a)).await).len(), 2);
+        assert!(ids(&app.get(&within("3650"), Some(&a)).await).contains(&later));
+        for bad in ["0", "3651", "soon"] {
+            let r = app.get(&within(bad), Some(&a)).await;
+            r.assert(422);
+            assert_eq!(r.fields(), ["expiring_within"]);
+        }
+        app.get("/api/v1/designations?expiring_within=30", None)
+            .await
+            .assert(200);
+
+        // The console marks it for the holder and lists it for the deciding agency only.
+        use crate::console::{get_with, html, sign_in};
+        let holder = sign_in(&app, "ent_a", crate::common::PASSWORD).await;
+        let home = html(&get_with(&app, "/console/", &holder).await).to_owned();
+        assert!(home.contains("30 日内到期"), "{home}");
+        let agri = sign_in(&app, "agri", crate::common::PASSWORD).await;
+        let home = html(&get_with(&app, "/console/", &agri).await).to_owned();
+        assert!(home.contains(&format!("/console/records/{soon}")), "{home}");
+        assert!(!home.contains(&format!("/console/records/{later}")));
+        let halal = sign_in(&app, "halal", crate::common::PASSWORD).await;
+        let home = html(&get_with(&app, "/console/", &halal).await).to_owned();
+        assert!(!home.contains(&format!("/console/records/{soon}")));
+    })
+    .await;
+}
