@@ -498,11 +498,7 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
             )
             .is_ok()
             {
-                page.apply_kinds = vec![
-                    ApplicationKind::GreenFood,
-                    ApplicationKind::Organic,
-                    ApplicationKind::Halal,
-                ];
+                page.apply_kinds = super::console_applications::offered_kinds(conn)?;
             }
             page.products = crate::products::repo::list(
                 conn,

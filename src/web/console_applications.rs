@@ -18,7 +18,7 @@ use crate::applications::workflow::{self, Ctx, NewApplication};
 use crate::audit::AuditCtx;
 use crate::auth::{Actor, Caller};
 use crate::db::write_tx;
-use crate::domain::{ApplicationKind, ApplicationState, Role};
+use crate::domain::{ApplicationKind, ApplicationState, KindCategory, Role};
 use crate::enterprises::repo::EnterpriseRow;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::pagination::PageRequest;
@@ -26,12 +26,15 @@ use crate::products::repo::ProductRow;
 use crate::products::standards_routes::{declared, DeclaredStandard};
 use crate::state::AppState;
 
-/// The certification kinds an enterprise applies for through this form.
-const CERTIFICATIONS: [ApplicationKind; 3] = [
-    ApplicationKind::GreenFood,
-    ApplicationKind::Organic,
-    ApplicationKind::Halal,
-];
+/// The kinds an enterprise applies for through this form: every certification and designation
+/// kind still accepting applications (a `record_change` is asked for from the product).
+pub(super) fn offered_kinds(conn: &mut crate::db::DbConn) -> ApiResult<Vec<ApplicationKind>> {
+    Ok(crate::reference::kinds::list(conn)?
+        .into_iter()
+        .filter(|k| k.accepting_applications && k.category != KindCategory::Change)
+        .map(|k| k.code)
+        .collect())
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ApplyForm {
@@ -43,6 +46,10 @@ pub struct ApplyForm {
     issued_on: Option<String>,
     expires_on: Option<String>,
     scope: Option<String>,
+    /// Designations: why the product merits it.
+    summary: Option<String>,
+    /// `gi_product`: the geographical indication whose mark it asks to use.
+    geographical_indication_id: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -51,9 +58,12 @@ struct ApplyPage {
     t: Tr,
     csrf: String,
     kind: ApplicationKind,
+    /// A certification (number, body, dates, scope) rather than a designation (a summary).
+    certification: bool,
     form: ApplyForm,
     products: Choices,
     bodies: Choices,
+    gis: Choices,
     errors: Vec<FieldError>,
 }
 
@@ -68,13 +78,15 @@ impl ApplyPage {
 
     /// Errors not shown at a field of this form.
     fn other_errors(&self) -> Vec<&FieldError> {
-        const SHOWN: [&str; 6] = [
+        const SHOWN: [&str; 8] = [
             "product_id",
             "certificate_number",
             "certification_body_id",
             "issued_on",
             "expires_on",
             "scope",
+            "summary",
+            "geographical_indication_id",
         ];
         self.errors
             .iter()
@@ -92,10 +104,78 @@ pub struct KindQuery {
     kind: Option<String>,
 }
 
-fn certification_kind(raw: Option<&str>) -> ApiResult<ApplicationKind> {
-    raw.and_then(|k| ApplicationKind::parse(k).ok())
-        .filter(|k| CERTIFICATIONS.contains(k))
-        .ok_or_else(|| ApiError::field("kind", "invalid_value", "green_food, organic or halal"))
+/// The kind asked for, if the form offers it, and whether it is a certification.
+fn form_kind(
+    conn: &mut crate::db::DbConn,
+    raw: Option<&str>,
+) -> ApiResult<(ApplicationKind, bool)> {
+    let offered = offered_kinds(conn)?;
+    let kind = raw
+        .and_then(|k| ApplicationKind::parse(k).ok())
+        .filter(|k| offered.contains(k))
+        .ok_or_else(|| {
+            let names: Vec<&str> = offered.iter().map(|k| k.as_str()).collect();
+            ApiError::field("kind", "invalid_value", names.join(", "))
+        })?;
+    let certification = crate::reference::kinds::find(conn, kind)?
+        .is_some_and(|k| k.category == KindCategory::Certification);
+    Ok((kind, certification))
+}
+
+/// What the form shows for a kind: the lists to choose from.
+struct FormLists {
+    kind: ApplicationKind,
+    certification: bool,
+    products: Choices,
+    bodies: Choices,
+    gis: Choices,
+}
+
+fn form_lists(
+    conn: &mut crate::db::DbConn,
+    actor: &Actor,
+    raw_kind: Option<&str>,
+) -> ApiResult<FormLists> {
+    let (kind, certification) = form_kind(conn, raw_kind)?;
+    let (products, bodies) = choices(conn, actor, kind)?;
+    let gis = if kind == ApplicationKind::GiProduct {
+        crate::gis::repo::list(
+            conn,
+            None,
+            &PageRequest {
+                limit: 99,
+                after: None,
+            },
+        )?
+        .into_iter()
+        .map(|g| (g.id, format!("{} ({})", g.name_zh, g.name_en)))
+        .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(FormLists {
+        kind,
+        certification,
+        products,
+        bodies,
+        gis,
+    })
+}
+
+impl ApplyPage {
+    fn build(reader: &Reader, session: &str, lists: FormLists, form: ApplyForm) -> Self {
+        ApplyPage {
+            t: reader.t,
+            csrf: form_token(session),
+            kind: lists.kind,
+            certification: lists.certification,
+            form,
+            products: lists.products,
+            bodies: lists.bodies,
+            gis: lists.gis,
+            errors: Vec::new(),
+        }
+    }
 }
 
 /// A list to choose from: (id, name).
@@ -146,22 +226,14 @@ pub async fn apply_form(
     if actor.role != Role::Enterprise {
         return reader.failure(ApiError::Forbidden);
     }
-    let kind = match certification_kind(q.kind.as_deref()) {
-        Ok(k) => k,
-        Err(e) => return reader.failure(e),
-    };
-    match state.db(move |conn| choices(conn, &actor, kind)).await {
-        Ok((products, bodies)) => private(reader.page(
+    let kind = q.into_inner().kind;
+    match state
+        .db(move |conn| form_lists(conn, &actor, kind.as_deref()))
+        .await
+    {
+        Ok(lists) => private(reader.page(
             StatusCode::OK,
-            &ApplyPage {
-                t: reader.t,
-                csrf: form_token(&session),
-                kind,
-                form: ApplyForm::default(),
-                products,
-                bodies,
-                errors: Vec::new(),
-            },
+            &ApplyPage::build(&reader, &session, lists, ApplyForm::default()),
         )),
         Err(e) => reader.failure(e),
     }
@@ -182,23 +254,33 @@ pub async fn apply(
         Ok(who) => who,
         Err(res) => return *res,
     };
-    let kind = match certification_kind(form.kind.as_deref()) {
-        Ok(k) => k,
+    let raw_kind = form.kind.clone();
+    let who = actor.clone();
+    let lists = match state
+        .db(move |conn| form_lists(conn, &who, raw_kind.as_deref()))
+        .await
+    {
+        Ok(lists) => lists,
         Err(e) => return reader.failure(e),
     };
+    let kind = lists.kind;
     let text = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-    let details = serde_json::json!({
-        "certificate_number": text(&form.certificate_number),
-        "certification_body_id": text(&form.certification_body_id),
-        "issued_on": text(&form.issued_on),
-        "expires_on": text(&form.expires_on),
-        "scope": text(&form.scope),
-    });
+    let details = if lists.certification {
+        serde_json::json!({
+            "certificate_number": text(&form.certificate_number),
+            "certification_body_id": text(&form.certification_body_id),
+            "issued_on": text(&form.issued_on),
+            "expires_on": text(&form.expires_on),
+            "scope": text(&form.scope),
+        })
+    } else {
+        serde_json::json!({ "summary": text(&form.summary) })
+    };
     let new = NewApplication {
         kind,
         enterprise_id: actor.enterprise_id.clone().unwrap_or_default(),
         product_id: text(&form.product_id),
-        geographical_indication_id: None,
+        geographical_indication_id: text(&form.geographical_indication_id),
         details,
         documents: Vec::new(),
     };
@@ -226,21 +308,9 @@ pub async fn apply(
         }
         Err(e) => return reader.failure(e),
     };
-    match state.db(move |conn| choices(conn, &actor, kind)).await {
-        Ok((products, bodies)) => private(reader.page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &ApplyPage {
-                t: reader.t,
-                csrf: form_token(&session),
-                kind,
-                form,
-                products,
-                bodies,
-                errors,
-            },
-        )),
-        Err(e) => reader.failure(e),
-    }
+    let mut page = ApplyPage::build(&reader, &session, lists, form);
+    page.errors = errors;
+    private(reader.page(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 #[derive(askama::Template)]

@@ -10,10 +10,12 @@ use super::console::{field_error, form_token, posted, private, refusal, see_othe
 use super::i18n::Tr;
 use super::path_segment;
 use super::Reader;
+use crate::applications::machine::Step;
+use crate::applications::workflow::{self, Ctx, NewApplication};
 use crate::audit::AuditCtx;
 use crate::auth::{Action, Actor, Caller};
 use crate::db::write_tx;
-use crate::domain::{Role, Sector, StandardCode, StandardStatus};
+use crate::domain::{ApplicationKind, Role, Sector, StandardCode, StandardStatus};
 use crate::error::{ApiError, FieldError};
 use crate::pagination::PageRequest;
 use crate::products::repo::ProductRow;
@@ -59,6 +61,8 @@ struct ProductFormPage {
     errors: Vec<FieldError>,
     /// What went wrong that is not one field's (certified fields locked, changed meanwhile).
     notice: Option<String>,
+    /// Live records certify what was changed: the form offers to ask for the change instead.
+    locked: bool,
 }
 
 impl ProductFormPage {
@@ -77,7 +81,13 @@ impl ProductFormPage {
             sectors: sectors(reader.t),
             errors: Vec::new(),
             notice: None,
+            locked: false,
         }
+    }
+
+    /// Where the form that asks for a change of certified facts posts.
+    fn change_action(&self) -> String {
+        self.action.replace("/edit", "/record-change")
     }
 
     /// The message for `field`, if it has one.
@@ -370,7 +380,8 @@ pub async fn edit_product(
             page.errors = vec![FieldError::new("gtin", code, detail)];
             StatusCode::CONFLICT
         }
-        Err(ApiError::Conflict { detail, .. }) => {
+        Err(ApiError::Conflict { code, detail, .. }) => {
+            page.locked = code == "certified_fields_locked";
             page.notice = Some(detail);
             StatusCode::CONFLICT
         }
@@ -381,6 +392,79 @@ pub async fn edit_product(
         Err(e) => return reader.failure(e),
     };
     private(reader.page(status, &page))
+}
+
+/// A field as typed, trimmed ("" when absent).
+fn typed(v: &Option<String>) -> &str {
+    v.as_deref().map(str::trim).unwrap_or("")
+}
+
+/// Asks for a change of what live records certify: a `record_change` application with the
+/// fields that differ from the product as it is, submitted through the workflow, which every
+/// agency deciding one of its records must approve.
+#[post("/console/products/{id}/record-change")]
+pub async fn request_change(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    reader: Reader,
+    caller: Caller,
+    id: web::Path<String>,
+    form: web::Form<ProductForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let (actor, _) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
+        Ok(who) => who,
+        Err(res) => return *res,
+    };
+    let id = id.into_inner();
+    let audit = AuditCtx::of(&caller);
+    let notice = state.settings.public_notice_days;
+    let created = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let p = load_checked(conn, Some(&actor), &id, Action::ManageProducts)?;
+                let mut changes = serde_json::Map::new();
+                for (field, now, asked) in [
+                    ("name", p.name.as_str(), typed(&form.name)),
+                    ("brand", p.brand.as_str(), typed(&form.brand)),
+                    ("gtin", p.gtin.as_deref().unwrap_or(""), typed(&form.gtin)),
+                    ("sector", p.sector_code.as_str(), typed(&form.sector)),
+                    ("category", p.category_code.as_str(), typed(&form.category)),
+                    (
+                        "origin_region_code",
+                        p.origin_region_code.as_str(),
+                        typed(&form.origin_region_code),
+                    ),
+                ] {
+                    if !asked.is_empty() && asked != now {
+                        changes.insert(field.into(), asked.into());
+                    }
+                }
+                let ctx = Ctx {
+                    actor: Some(&actor),
+                    audit: &audit,
+                    notice_days_override: notice,
+                };
+                let draft = workflow::create(
+                    conn,
+                    &ctx,
+                    NewApplication {
+                        kind: ApplicationKind::RecordChange,
+                        enterprise_id: p.enterprise_id.clone(),
+                        product_id: Some(p.id.clone()),
+                        geographical_indication_id: None,
+                        details: serde_json::json!({ "changes": changes }),
+                        documents: Vec::new(),
+                    },
+                )?;
+                workflow::step(conn, &ctx, &draft.id, Step::Submit, None)
+            })
+        })
+        .await;
+    match created {
+        Ok(row) => see_other(&format!("/console/applications/{}", path_segment(&row.id))),
+        Err(e) => reader.failure(e),
+    }
 }
 
 #[derive(askama::Template)]

@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(console_products::create_product)
         .service(console_products::edit_form)
         .service(console_products::edit_product)
+        .service(console_products::request_change)
         .service(console_products::standards_page)
         .service(console_products::declare_standard)
         .service(console_products::undeclare_standard)

@@ -547,3 +547,136 @@ async fn every_console_page_renders_for_every_role() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn an_enterprise_applies_for_a_designation_and_asks_to_change_certified_facts() {
+    each_backend(|app: TestApp| async move {
+        let ent = sign_in(&app, "ent_a", PASSWORD).await;
+        let home = html(&get_with(&app, "/console/", &ent).await).to_owned();
+        for offered in ["provincial_famous_brand", "gi_product", "green_food"] {
+            assert!(home.contains(&format!("/console/applications/new?kind={offered}")));
+        }
+        for not_offered in ["national_famous_brand", "record_change"] {
+            assert!(
+                !home.contains(&format!("?kind={not_offered}")),
+                "{not_offered}"
+            );
+        }
+        get_with(
+            &app,
+            "/console/applications/new?kind=national_famous_brand",
+            &ent,
+        )
+        .await
+        .assert(422);
+        let gi_form = get_with(&app, "/console/applications/new?kind=gi_product", &ent).await;
+        gi_form.assert(200);
+        assert!(html(&gi_form).contains(r#"name="geographical_indication_id""#));
+        assert!(
+            html(&gi_form).contains("柴达木枸杞"),
+            "the GIs to choose from"
+        );
+
+        // A famous-brand application: the product and a summary, no certificate fields.
+        let a = app.token("ent_a").await;
+        let product = app.goji_product(&a, "名牌申报枸杞").await;
+        let page = get_with(
+            &app,
+            "/console/applications/new?kind=provincial_famous_brand",
+            &ent,
+        )
+        .await;
+        let body = html(&page).to_owned();
+        assert!(
+            body.contains(r#"name="summary""#) && !body.contains(r#"name="certificate_number""#)
+        );
+        let csrf = hidden(&body, "csrf");
+        let ok = post_form(
+            &app,
+            "/console/applications/new",
+            &ent,
+            &form(&[
+                ("csrf", &csrf),
+                ("kind", "provincial_famous_brand"),
+                ("product_id", &product),
+                ("summary", "连续三年抽检合格，市场占有率全省第一"),
+            ]),
+        )
+        .await;
+        ok.assert(303);
+        let id = ok
+            .header("location")
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let r = app
+            .get(&format!("/api/v1/applications/{id}"), Some(&a))
+            .await;
+        assert_eq!(r.body["kind"], "provincial_famous_brand");
+        assert_eq!(r.body["state"], "submitted");
+        assert_eq!(
+            r.body["details"]["summary"],
+            "连续三年抽检合格，市场占有率全省第一"
+        );
+
+        // A certified product's name changes only by a record_change, offered by the edit form.
+        let (cert_app, certified) = submitted(&app, "认证名称枸杞", "LB-18-2611017788").await;
+        decide(&app, &cert_app, json!({"decision": "approve"})).await;
+        let edit = format!("/console/products/{certified}/edit");
+        let page = get_with(&app, &edit, &ent).await;
+        let body = html(&page).to_owned();
+        let csrf = hidden(&body, "csrf");
+        let version = hidden(&body, "version");
+        let brand = app
+            .get(&format!("/api/v1/products/{certified}"), None)
+            .await
+            .body["brand"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let fields = form(&[
+            ("csrf", &csrf),
+            ("version", &version),
+            ("name", "认证名称枸杞（更名）"),
+            ("brand", &brand),
+            ("sector", "food"),
+            ("category", "goji"),
+            ("origin_region_code", "632822"),
+            ("ingredients", "枸杞 100%"),
+        ]);
+        let locked = post_form(&app, &edit, &ent, &fields).await;
+        locked.assert(409);
+        let change = format!("/console/products/{certified}/record-change");
+        assert!(html(&locked).contains(&change), "{}", html(&locked));
+        let asked = post_form(&app, &change, &ent, &fields).await;
+        asked.assert(303);
+        let id = asked
+            .header("location")
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let r = app
+            .get(&format!("/api/v1/applications/{id}"), Some(&a))
+            .await;
+        assert_eq!(r.body["kind"], "record_change");
+        assert_eq!(r.body["state"], "submitted");
+        let changes = r.body["details"]["changes"].as_object().unwrap();
+        let asked: Vec<&String> = changes
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(asked, ["name"], "only what differs: {changes:?}");
+        assert_eq!(changes["name"], "认证名称枸杞（更名）");
+        // Until agriculture approves, the product keeps its certified name.
+        let p = app
+            .get(&format!("/api/v1/products/{certified}"), Some(&a))
+            .await;
+        assert_eq!(p.body["name"], "认证名称枸杞");
+    })
+    .await;
+}
