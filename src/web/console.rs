@@ -299,6 +299,8 @@ struct HomePage {
     t: Tr,
     csrf: String,
     username: String,
+    /// The signed-in user's id: the queue marks the reviews assigned to them.
+    me: String,
     role: Role,
     enterprise: Option<EnterpriseRow>,
     products: Vec<ProductRow>,
@@ -333,6 +335,11 @@ struct Expiring {
 const EXPIRY_HORIZON_DAYS: u64 = 90;
 
 impl HomePage {
+    /// Whether this application's review is the signed-in regulator's own.
+    fn mine(&self, a: &ApplicationRow) -> bool {
+        a.assigned_regulator_id.as_deref() == Some(self.me.as_str())
+    }
+
     /// The expiry band a date falls in, as a message key: within 7, 30 or 90 days.
     fn expiry_band(&self, until: &chrono::NaiveDate) -> Option<&'static str> {
         match (*until - self.today).num_days() {
@@ -462,6 +469,7 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
         t: Tr::new(super::i18n::Lang::Zh),
         csrf: String::new(),
         username: actor.username.clone(),
+        me: actor.user_id.clone(),
         role: actor.role,
         enterprise: None,
         products: Vec::new(),

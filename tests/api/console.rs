@@ -390,6 +390,12 @@ async fn an_enterprise_applies_and_the_deciding_agency_approves_in_the_console()
         post_form(&app, &path, &agri, &step("start_review", ""))
             .await
             .assert(303);
+        // The queue marks it as the reviewer's own, and only for them.
+        assert!(html(&get_with(&app, "/console/", &agri).await).contains("由我审核"));
+        let agri2 = sign_in(&app, "agri2", crate::common::PASSWORD).await;
+        let theirs = get_with(&app, "/console/", &agri2).await;
+        assert!(links(html(&theirs), "/console/applications/").contains(&at));
+        assert!(!html(&theirs).contains("由我审核"));
         // Rejecting needs a reason: said on the page.
         let no_reason = post_form(&app, &path, &agri, &step("reject", "")).await;
         no_reason.assert(422);
