@@ -30,6 +30,7 @@ pub mod search;
 pub mod seeds;
 pub mod sessions;
 pub mod signing;
+pub mod spot_checks;
 pub mod standards;
 pub mod startup;
 pub mod state;

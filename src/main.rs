@@ -72,6 +72,23 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Spot-check campaigns.
+    SpotCheck {
+        #[command(subcommand)]
+        command: SpotCheckCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SpotCheckCommand {
+    /// Recompute a campaign's draw from its revealed seed: the seed against its commitment, the
+    /// targets from the frozen candidates, each target's inspectors from the pool and the
+    /// recorded recusals. Exit status 2, naming what differs, when the draw does not follow the
+    /// rule.
+    VerifyDraw {
+        /// The campaign id.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +287,21 @@ fn run(command: Command) -> AnyResult<ExitCode> {
                 );
                 for f in &report.findings {
                     println!("  {f}");
+                }
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::SpotCheck {
+            command: SpotCheckCommand::VerifyDraw { id },
+        } => {
+            let (pool, _) = registry::db::build_pool(&settings.database_url, 1)?;
+            let check = registry::spot_checks::verify_draw(&mut *pool.get()?, &id)?;
+            if check.ok {
+                println!("draw of {id} verified: the seed matches its commitment; targets and inspectors follow the rule");
+            } else {
+                println!("draw of {id} does NOT follow the rule:");
+                for p in &check.problems {
+                    println!("  {p}");
                 }
                 return Ok(ExitCode::from(2));
             }

@@ -236,6 +236,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     record_status_changes,
     api_clients,
     credit_listings,
+    spot_checks,
+    spot_check_candidates,
+    spot_check_targets,
+    inspector_conflicts,
 );
 
 diesel::table! {
@@ -424,6 +428,60 @@ diesel::table! {
         removed_at -> Nullable<Timestamp>,
         removal_reason -> Nullable<Text>,
         version -> Integer,
+    }
+}
+
+diesel::table! {
+    spot_checks (id) {
+        id -> Text,
+        agency_code -> Text,
+        title -> Text,
+        legal_basis -> Text,
+        target_type -> Text,
+        scope -> Text,
+        sample_size -> Integer,
+        inspector_pool -> Text,
+        seed_commitment -> Text,
+        seed -> Text,
+        state -> Text,
+        candidate_count -> Nullable<Integer>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        drawn_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    spot_check_candidates (spot_check_id, candidate_id) {
+        spot_check_id -> Text,
+        candidate_id -> Text,
+    }
+}
+
+diesel::table! {
+    spot_check_targets (spot_check_id, target_id) {
+        spot_check_id -> Text,
+        target_id -> Text,
+        enterprise_id -> Text,
+        score -> Text,
+        inspectors -> Text,
+        recusals -> Text,
+        result -> Nullable<Text>,
+        findings -> Nullable<Text>,
+        checked_on -> Nullable<Date>,
+        recorded_by -> Nullable<Text>,
+        recorded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    inspector_conflicts (inspector_id, enterprise_id) {
+        inspector_id -> Text,
+        enterprise_id -> Text,
+        reason -> Text,
+        declared_at -> Timestamp,
     }
 }
 

@@ -217,6 +217,21 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Where a spot-check campaign is: open (committed, not drawn), drawn, closed (published).
+    SpotCheckState { Open = "open", Drawn = "drawn", Closed = "closed" }
+);
+
+text_enum!(
+    /// What a spot-check campaign draws: enterprises or products.
+    TargetType { Enterprise = "enterprise", Product = "product" }
+);
+
+text_enum!(
+    /// The outcome of inspecting one drawn target.
+    CheckResult { Passed = "passed", Failed = "failed", NotFound = "not_found" }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

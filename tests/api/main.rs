@@ -16,6 +16,7 @@ mod public_api;
 mod registrations;
 mod replicas;
 mod snapshots;
+mod spot_checks;
 mod standards;
 mod supervision;
 mod synthetic;
