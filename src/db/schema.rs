@@ -486,6 +486,7 @@ diesel::table! {
 }
 
 diesel::joinable!(credit_listings -> enterprises (enterprise_id));
+diesel::joinable!(spot_check_targets -> spot_checks (spot_check_id));
 diesel::joinable!(gi_protected_areas -> geographical_indications (gi_id));
 diesel::joinable!(application_events -> applications (application_id));
 diesel::joinable!(objections -> applications (application_id));

@@ -219,6 +219,7 @@ pub fn load_demo(conn: &mut DbConn, hashes: &[(String, String)]) -> ApiResult<us
         if applications == 0 {
             inserted += super::demo_workflow::load(conn, &ctx)?;
         }
+        inserted += super::demo_supervision::load(conn, &ctx)?;
         Ok(inserted)
     })
 }

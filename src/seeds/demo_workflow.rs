@@ -56,9 +56,39 @@ struct CertificatePlan {
     number: String,
     /// The certification body's key.
     body: String,
-    issued_on: NaiveDate,
-    expires_on: NaiveDate,
+    issued_on: DemoDate,
+    expires_on: DemoDate,
     scope: String,
+}
+
+/// A date in the plan: `YYYY-MM-DD`, or `today+N` / `today-N` (days) for what must stay
+/// current, like a certificate that ends soon.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoDate(pub NaiveDate);
+
+impl<'de> Deserialize<'de> for DemoDate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        relative_date(&raw, crate::clock::today())
+            .map(DemoDate)
+            .ok_or_else(|| serde::de::Error::custom(format!("{raw}: not YYYY-MM-DD nor today±N")))
+    }
+}
+
+fn relative_date(raw: &str, today: NaiveDate) -> Option<NaiveDate> {
+    if let Some(rest) = raw.strip_prefix("today") {
+        if rest.is_empty() {
+            return Some(today);
+        }
+        let (sign, n) = rest.split_at(1);
+        let days = chrono::Days::new(n.parse().ok()?);
+        return match sign {
+            "+" => today.checked_add_days(days),
+            "-" => today.checked_sub_days(days),
+            _ => None,
+        };
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -121,7 +151,7 @@ fn at(i: usize, field: &str, message: impl std::fmt::Display) -> ApiError {
     SeedError::new(FILE, 0, format!("applications[{i}].{field}"), message).into()
 }
 
-fn actor(conn: &mut DbConn, by: &str, enterprise_id: &str) -> ApiResult<Actor> {
+pub(super) fn actor(conn: &mut DbConn, by: &str, enterprise_id: &str) -> ApiResult<Actor> {
     if by == "applicant" {
         return Ok(Actor {
             user_id: "demo-seed".into(),
@@ -166,7 +196,7 @@ pub fn load(conn: &mut DbConn, audit: &AuditCtx) -> ApiResult<usize> {
                     .optional()?
                     .ok_or_else(|| at(i, "certificate.body", "unknown certification body"))?;
                 serde_json::json!({"certificate_number": c.number, "certification_body_id": body,
-                    "issued_on": c.issued_on, "expires_on": c.expires_on, "scope": c.scope})
+                    "issued_on": c.issued_on.0, "expires_on": c.expires_on.0, "scope": c.scope})
             }
             (None, Some(s)) => serde_json::json!({ "summary": s }),
             (None, None) => serde_json::json!({}),
@@ -237,6 +267,26 @@ pub fn load(conn: &mut DbConn, audit: &AuditCtx) -> ApiResult<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plan_dates_may_be_relative_to_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        assert_eq!(
+            relative_date("today+20", today),
+            NaiveDate::from_ymd_opt(2026, 12, 18)
+        );
+        assert_eq!(
+            relative_date("today-28", today),
+            NaiveDate::from_ymd_opt(2026, 10, 31)
+        );
+        assert_eq!(relative_date("today", today), Some(today));
+        assert_eq!(
+            relative_date("2024-01-15", today),
+            NaiveDate::from_ymd_opt(2024, 1, 15)
+        );
+        assert_eq!(relative_date("today*2", today), None);
+        assert_eq!(relative_date("tomorrow", today), None);
+    }
 
     #[test]
     fn the_shipped_plan_parses() {

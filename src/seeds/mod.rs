@@ -5,6 +5,7 @@
 
 mod csv_rows;
 mod demo;
+mod demo_supervision;
 mod demo_workflow;
 mod reference;
 

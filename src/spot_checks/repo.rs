@@ -338,3 +338,25 @@ pub fn reviewed_since(
         .distinct()
         .load(conn)
 }
+
+/// The results of closed campaigns checked between `from` and `to`: (target type, target,
+/// its enterprise, result).
+pub fn published_results(
+    conn: &mut DbConn,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(TargetType, String, String, CheckResult)>> {
+    spot_check_targets::table
+        .inner_join(spot_checks::table)
+        .filter(spot_checks::state.eq(SpotCheckState::Closed))
+        .filter(spot_check_targets::checked_on.ge(from))
+        .filter(spot_check_targets::checked_on.le(to))
+        .filter(spot_check_targets::result.is_not_null())
+        .select((
+            spot_checks::target_type,
+            spot_check_targets::target_id,
+            spot_check_targets::enterprise_id,
+            spot_check_targets::result.assume_not_null(),
+        ))
+        .load(conn)
+}

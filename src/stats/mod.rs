@@ -42,6 +42,29 @@ pub struct PlanProgress {
     #[schema(example = 2020)]
     pub targets_year: i32,
     pub items: Vec<TargetProgress>,
+    /// Supervision in the year: spot-check results published by then, by sector.
+    pub spot_checks: Vec<SpotCheckSector>,
+    /// Enterprises on the dishonesty list today.
+    pub listed_enterprises: i64,
+}
+
+/// The year's published spot-check results for one sector (a product counts in its sector, an
+/// enterprise in each of its sectors).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SpotCheckSector {
+    #[schema(example = "food")]
+    pub sector: String,
+    /// Targets inspected, with the result of each.
+    pub checked: i64,
+    pub passed: i64,
+    pub failed: i64,
+    pub not_found: i64,
+    /// passed ÷ (passed + failed); `null` when none was found to inspect.
+    #[schema(example = 0.9)]
+    pub pass_rate: Option<f64>,
+    /// Distinct enterprises inspected ÷ active enterprises of the sector.
+    #[schema(example = 0.05)]
+    pub coverage: Option<f64>,
 }
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SectorCount {

@@ -126,12 +126,95 @@ pub fn plan_progress(conn: &mut DbConn, year: i32) -> QueryResult<PlanProgress> 
             TargetProgress { code, sector: (!sector.is_empty()).then_some(sector), description_zh: zh, description_en: en, unit, target, actual, ratio, basis }
         })
         .collect();
+    let spot_checks = spot_check_sectors(conn, year)?;
+    let listed_enterprises = listed_enterprises(conn)?;
     Ok(PlanProgress {
         year,
         targets_year,
         items,
+        spot_checks,
+        listed_enterprises,
     })
 }
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| ((part as f64 / whole as f64) * 1000.0).round() / 1000.0)
+}
+
+/// The results of closed campaigns checked in `year`, by the sector of each target.
+fn spot_check_sectors(conn: &mut DbConn, year: i32) -> QueryResult<Vec<super::SpotCheckSector>> {
+    use crate::domain::{CheckResult, Sector, TargetType};
+    let (from, to) = year_bounds(year);
+    let results = crate::spot_checks::repo::published_results(conn, from, to)?;
+    let active_by_sector: BTreeMap<String, i64> = enterprise_sectors::table
+        .inner_join(enterprises::table)
+        .filter(enterprises::status.eq(EnterpriseStatus::Active))
+        .group_by(enterprise_sectors::sector_code)
+        .select((enterprise_sectors::sector_code, count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    // (checked, passed, failed, not found, enterprises inspected)
+    type Tally = (i64, i64, i64, i64, std::collections::BTreeSet<String>);
+    let mut by_sector: BTreeMap<Sector, Tally> = BTreeMap::new();
+    for (target_type, target, enterprise, result) in results {
+        let sectors: Vec<Sector> = match target_type {
+            TargetType::Product => products::table
+                .find(&target)
+                .select(products::sector_code)
+                .load(conn)?,
+            TargetType::Enterprise => enterprise_sectors::table
+                .filter(enterprise_sectors::enterprise_id.eq(&enterprise))
+                .select(enterprise_sectors::sector_code)
+                .load(conn)?,
+        };
+        for s in sectors {
+            let t = by_sector.entry(s).or_default();
+            t.0 += 1;
+            match result {
+                CheckResult::Passed => t.1 += 1,
+                CheckResult::Failed => t.2 += 1,
+                CheckResult::NotFound => t.3 += 1,
+            }
+            t.4.insert(enterprise.clone());
+        }
+    }
+    Ok(Sector::ALL
+        .iter()
+        .map(|s| {
+            let (checked, passed, failed, not_found, inspected) =
+                by_sector.remove(s).unwrap_or_default();
+            let active = active_by_sector.get(s.as_str()).copied().unwrap_or(0);
+            super::SpotCheckSector {
+                sector: s.as_str().to_owned(),
+                checked,
+                passed,
+                failed,
+                not_found,
+                pass_rate: ratio(passed, passed + failed),
+                coverage: ratio(inspected.len() as i64, active),
+            }
+        })
+        .collect())
+}
+
+/// Distinct enterprises with a dishonesty listing in force today.
+fn listed_enterprises(conn: &mut DbConn) -> QueryResult<i64> {
+    let page = crate::pagination::PageRequest {
+        limit: i64::from(i32::MAX) - 1,
+        after: None,
+    };
+    let filter = crate::credit::repo::ListingFilter {
+        enterprise_id: None,
+        in_force: Some(true),
+    };
+    let listed: std::collections::BTreeSet<String> =
+        crate::credit::repo::list(conn, &filter, &page)?
+            .into_iter()
+            .map(|l| l.enterprise_id)
+            .collect();
+    Ok(listed.len() as i64)
+}
+
 fn prefecture(code: &str) -> String {
     format!("{}00", &code[..code.len().min(4)])
 }

@@ -381,6 +381,37 @@ fn reference_seeds_are_idempotent_and_demo_data_loads_on_every_backend() {
             des.contains(&"active".to_string()) && des.contains(&"revoked".to_string()),
             "{des:?}"
         );
+        // Supervision: a certificate ending within 30 days, a listed enterprise, a closed
+        // campaign whose results are published and whose draw verifies.
+        assert!(
+            certs
+                .iter()
+                .any(|(s, e)| s == "valid" && *e >= today && *e <= today + chrono::Days::new(30)),
+            "a certificate ending soon"
+        );
+        use registry::db::schema::{credit_listings, spot_check_targets, spot_checks};
+        let listed: i64 = credit_listings::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(listed, 1);
+        let campaigns: Vec<(String, String)> = spot_checks::table
+            .select((spot_checks::id, spot_checks::state))
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(campaigns.len(), 1);
+        assert_eq!(campaigns[0].1, "closed");
+        let results: Vec<Option<String>> = spot_check_targets::table
+            .select(spot_check_targets::result)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(results.len(), 3);
+        assert!(results.contains(&Some("failed".into())) && results.iter().all(Option::is_some));
+        assert!(
+            registry::spot_checks::verify_draw(&mut conn, &campaigns[0].0)
+                .unwrap()
+                .ok
+        );
         assert!(registry::audit::verify_chain(&mut conn).unwrap().intact);
     }
 }

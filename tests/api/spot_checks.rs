@@ -275,6 +275,32 @@ async fn a_campaign_is_committed_drawn_reproducibly_and_published_when_closed() 
         app.post(&record(&second), Some(&app.token("agri4").await), &result("passed", None))
             .await
             .assert(409);
+        // The plan's progress counts the published results by sector.
+        use chrono::Datelike;
+        let year = registry::clock::today().year();
+        let progress = app
+            .get(&format!("/api/v1/stats/plan-progress?year={year}"), None)
+            .await;
+        let food = progress.body["spot_checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["sector"] == "food")
+            .unwrap()
+            .clone();
+        assert_eq!(food["checked"], 2);
+        assert_eq!(food["passed"], 1);
+        assert_eq!(food["failed"], 1);
+        assert_eq!(food["pass_rate"], 0.5);
+        assert_eq!(food["coverage"], 1.0, "the one active food enterprise was inspected");
+        let earlier = app
+            .get(&format!("/api/v1/stats/plan-progress?year={}", year - 1), None)
+            .await;
+        assert!(earlier.body["spot_checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["checked"] == 0));
         let listed = app.get("/api/v1/spot-checks?agency=agriculture", None).await;
         assert_eq!(listed.body["items"][0]["id"], id.as_str());
 

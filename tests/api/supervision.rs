@@ -134,6 +134,12 @@ async fn a_listed_enterprise_cannot_apply_until_its_listing_is_removed() {
             .await;
         assert_eq!(a.body["on_dishonesty_list"], true);
 
+        let progress = app.get("/api/v1/stats/plan-progress", None).await;
+        assert_eq!(
+            progress.body["listed_enterprises"], 1,
+            "the listing starting tomorrow is not counted"
+        );
+
         // It cannot submit; the deciding agency sees the listing on the application.
         let r = submit(&app, &application).await;
         r.assert(422);
