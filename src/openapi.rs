@@ -42,6 +42,7 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
         reference::routes::list_sectors,
         standards::routes::list_standards,
         standards::routes::get_standard,
+        standards::routes::publish_own_standard,
         standards::routes::create_standard,
         standards::routes::update_standard,
         enterprises::routes::list_enterprises,

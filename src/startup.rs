@@ -64,6 +64,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(reference::routes::list_sectors)
         .service(standards::routes::list_standards)
         .service(standards::routes::get_standard)
+        .service(standards::routes::publish_own_standard)
         .service(standards::routes::create_standard)
         .service(standards::routes::update_standard)
         .service(enterprises::routes::list_enterprises)

@@ -70,6 +70,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        owner_enterprise_id -> Nullable<Text>,
+        text_sha256 -> Nullable<Text>,
+        issuer -> Nullable<Text>,
     }
 }
 

@@ -294,6 +294,16 @@ pub fn declare_standard(
             format!("{code} is not in the standards catalogue"),
         )
     })?;
+    if let Some(owner) = &std.owner_enterprise_id {
+        let product_owner = repo::find(conn, product_id)?.map(|p| p.enterprise_id);
+        if product_owner.as_ref() != Some(owner) {
+            return Err(ApiError::field(
+                "standard_code",
+                "not_your_standard",
+                format!("{code} is another enterprise's own standard"),
+            ));
+        }
+    }
     if std.status == crate::domain::StandardStatus::Withdrawn {
         return Err(ApiError::field(
             "standard_code",

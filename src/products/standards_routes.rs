@@ -21,6 +21,19 @@ pub struct DeclaredStandard {
     pub standard: StandardView,
     #[schema(example = "2026-11-26")]
     pub declared_on: NaiveDate,
+    /// Set when the standard is superseded: the declaration stands, but the product should move
+    /// to the standard that replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "GB 2760-2014 is superseded by GB 2760-2024")]
+    pub warning: Option<String>,
+}
+
+/// What to tell a declarer about a superseded standard.
+fn superseded_warning(s: &StandardView) -> Option<String> {
+    (s.status == crate::domain::StandardStatus::Superseded).then(|| match &s.replaced_by {
+        Some(r) => format!("{} is superseded by {}", s.code, r.code),
+        None => format!("{} is superseded", s.code),
+    })
 }
 
 crate::page_type!(DeclaredStandardPage, DeclaredStandard);
@@ -139,6 +152,7 @@ pub fn declared(
         .into_iter()
         .zip(dates)
         .map(|(standard, declared_on)| DeclaredStandard {
+            warning: superseded_warning(&standard),
             standard,
             declared_on,
         })
@@ -157,6 +171,7 @@ pub fn declare_as(
     let std = service::declare_standard(conn, ctx, id, code)?;
     let standard = views(conn, &[std])?.remove(0);
     Ok(DeclaredStandard {
+        warning: superseded_warning(&standard),
         standard,
         declared_on: crate::clock::today(),
     })

@@ -29,6 +29,12 @@ pub struct StandardRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    /// An enterprise standard's (Q/) owner: only its products may declare it.
+    pub owner_enterprise_id: Option<String>,
+    /// Lower-case hex SHA-256 of the published text (enterprise and group standards).
+    pub text_sha256: Option<String>,
+    /// The association that issued a group standard (T/).
+    pub issuer: Option<String>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -124,6 +130,17 @@ pub struct StandardChanges {
 }
 
 /// Writes the changes if the row is still at `version`; returns rows changed (0: lost a race).
+/// Records who published an enterprise or group standard, and its text's fingerprint.
+pub fn set_publisher(conn: &mut DbConn, row: &StandardRow) -> QueryResult<usize> {
+    diesel::update(standards::table.find(&row.id))
+        .set((
+            standards::owner_enterprise_id.eq(&row.owner_enterprise_id),
+            standards::text_sha256.eq(&row.text_sha256),
+            standards::issuer.eq(&row.issuer),
+        ))
+        .execute(conn)
+}
+
 pub fn update_guarded(
     conn: &mut DbConn,
     id: &str,
@@ -166,6 +183,13 @@ pub struct StandardView {
     pub effective_on: Option<NaiveDate>,
     /// Current and already in effect today (a published standard may take effect later).
     pub in_force: bool,
+    /// An enterprise standard's (Q/) owner: only its products may declare it.
+    pub owner_enterprise_id: Option<String>,
+    /// SHA-256 of the published text (enterprise and group standards).
+    pub text_sha256: Option<String>,
+    /// The association that issued a group standard (T/).
+    #[schema(example = "青海省枸杞产业协会")]
+    pub issuer: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub version: i32,
@@ -199,6 +223,9 @@ impl StandardView {
             effective_on: row.effective_on,
             in_force: status == StandardStatus::Current
                 && row.effective_on.is_none_or(|d| d <= crate::clock::today()),
+            owner_enterprise_id: row.owner_enterprise_id.clone(),
+            text_sha256: row.text_sha256.clone(),
+            issuer: row.issuer.clone(),
             created_at: crate::clock::to_utc(row.created_at),
             updated_at: crate::clock::to_utc(row.updated_at),
             version: row.version,

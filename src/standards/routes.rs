@@ -112,6 +112,81 @@ pub struct CreateStandardRequest {
     pub effective_on: Option<NaiveDate>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"code": "Q/QHHG 0001S-2026", "title": "红果源枸杞原浆", "text_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "published_on": "2026-11-01", "enterprise_id": "01936f4e-8a4b-7c3d-9e2f-0a1b2c3d4e5f"}))]
+pub struct OwnStandardRequest {
+    /// `Q/…` (an enterprise standard) or `T/…` (a group standard), any accepted spelling.
+    pub code: String,
+    pub title: String,
+    pub title_en: Option<String>,
+    /// Lower-case hex SHA-256 of the published text.
+    pub text_sha256: String,
+    /// YYYY-MM-DD.
+    pub published_on: String,
+    /// `Q/`: the enterprise publishing it (its own users only).
+    pub enterprise_id: Option<String>,
+    /// `T/`: the association that issued it.
+    pub issuer: Option<String>,
+}
+
+/// Register an enterprise (Q/) or group (T/) standard
+#[utoipa::path(
+    post, path = "/api/v1/standards/own", tag = "standards",
+    description = "An enterprise registers its own standard (Q/…): only its products may declare it. A group standard (T/…) may be registered by the user of any active enterprise, or an admin, naming its issuer. The register keeps the text's SHA-256, not the text.",
+    request_body = OwnStandardRequest,
+    responses(
+        (status = 201, body = StandardView, headers(("ETag" = String), ("Location" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a user of that enterprise (Q/); a regulator (T/)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Another enterprise", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is already in the catalogue", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field invalid; not a Q/ or T/ code (`not_own_standard`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/standards/own")]
+pub async fn publish_own_standard(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<OwnStandardRequest>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let b = body.0;
+    let mut errors = Errors::new();
+    let code = errors.take("code", StandardCode::parse(&b.code));
+    let title = crate::domain::text(&mut errors, "title", &b.title, 300);
+    let title_en =
+        crate::domain::opt_text(&mut errors, "title_en", b.title_en.as_deref(), 300).flatten();
+    let sha = b.text_sha256.trim().to_ascii_lowercase();
+    if sha.len() != 64 || !sha.bytes().all(|c| c.is_ascii_hexdigit()) {
+        errors.push("text_sha256", "invalid_value", "64 hexadecimal characters");
+    }
+    let published_on = crate::http::parse_date(&mut errors, "published_on", Some(&b.published_on));
+    let issuer = crate::domain::opt_text(&mut errors, "issuer", b.issuer.as_deref(), 200).flatten();
+    errors.finish()?;
+    let (Some(code), Some(title_zh), Some(published_on)) = (code, title, published_on) else {
+        return Err(ApiError::Internal("validated standard missing".into()));
+    };
+    let new = service::OwnStandard {
+        code,
+        title_zh,
+        title_en,
+        text_sha256: sha,
+        published_on,
+        enterprise_id: b.enterprise_id,
+        issuer,
+    };
+    let ctx = AuditCtx::of(&caller);
+    let row = state
+        .db(move |conn| write_tx(conn, |conn| service::publish_own(conn, &actor, &ctx, new)))
+        .await?;
+    Ok(created_versioned(
+        &StandardView::build(&row, None),
+        row.version,
+        format!("/api/v1/standards/{}", row.id),
+    ))
+}
+
 /// Add a standard (admins)
 #[utoipa::path(
     post, path = "/api/v1/standards", tag = "standards",

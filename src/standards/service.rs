@@ -53,7 +53,109 @@ pub fn create(conn: &mut DbConn, new: NewStandard) -> ApiResult<StandardRow> {
         created_at: now,
         updated_at: now,
         version: 1,
+        owner_enterprise_id: None,
+        text_sha256: None,
+        issuer: None,
     };
     repo::insert(conn, &row)?;
+    Ok(row)
+}
+
+/// An enterprise (Q/) or group (T/) standard, as its publisher registers it.
+pub struct OwnStandard {
+    pub code: StandardCode,
+    pub title_zh: String,
+    pub title_en: Option<String>,
+    pub text_sha256: String,
+    pub published_on: NaiveDate,
+    /// Q/: the enterprise that publishes it.
+    pub enterprise_id: Option<String>,
+    /// T/: the association that issued it.
+    pub issuer: Option<String>,
+}
+
+/// Registers an enterprise or group standard. An enterprise standard is its enterprise's
+/// (its own users only; only its products may declare it); a group standard may be registered
+/// by the user of any active enterprise, or an admin. 409 when the code is catalogued already.
+/// Call inside `write_tx`.
+pub fn publish_own(
+    conn: &mut DbConn,
+    actor: &crate::auth::Actor,
+    ctx: &crate::audit::AuditCtx,
+    new: OwnStandard,
+) -> ApiResult<StandardRow> {
+    use crate::auth::{check, Action, Target};
+    use crate::domain::Role;
+    let level = new.code.derived_level(|_| None);
+    let owner = match level {
+        StandardLevel::Enterprise => {
+            let id = new.enterprise_id.clone().ok_or_else(|| {
+                ApiError::field("enterprise_id", "required", "an enterprise standard names its enterprise")
+            })?;
+            let status = crate::enterprises::repo::status(conn, &id)?;
+            check(Some(actor), Action::ManageProducts, Target::owned_by(&id, status))?;
+            Some(id)
+        }
+        StandardLevel::Group => {
+            let may = match actor.role {
+                Role::Admin => true,
+                Role::Enterprise => match actor.enterprise_id.as_deref() {
+                    Some(own) => {
+                        crate::enterprises::repo::status(conn, own)?
+                            == Some(crate::domain::EnterpriseStatus::Active)
+                    }
+                    None => false,
+                },
+                Role::Regulator => false,
+            };
+            if !may {
+                return Err(ApiError::Forbidden);
+            }
+            if new.issuer.is_none() {
+                return Err(ApiError::field(
+                    "issuer",
+                    "required",
+                    "a group standard names the association that issued it",
+                ));
+            }
+            None
+        }
+        _ => {
+            return Err(ApiError::field(
+                "code",
+                "not_own_standard",
+                "only enterprise (Q/) and group (T/) standards are registered here; the others come from the catalogue",
+            ))
+        }
+    };
+    let mut row = create(
+        conn,
+        NewStandard {
+            code: new.code,
+            title_zh: new.title_zh,
+            title_en: new.title_en,
+            level: Some(level),
+            status: StandardStatus::Current,
+            effective_on: Some(new.published_on),
+            notes: None,
+            confidence: None,
+        },
+    )?;
+    row.owner_enterprise_id = owner;
+    row.text_sha256 = Some(new.text_sha256);
+    row.issuer = new.issuer.filter(|_| level == StandardLevel::Group);
+    repo::set_publisher(conn, &row)?;
+    crate::audit::record(
+        conn,
+        ctx,
+        crate::audit::Change {
+            action: "standard.create",
+            entity_type: "standard",
+            entity_id: &row.id,
+            before: None,
+            after: serde_json::to_value(super::repo::StandardView::build(&row, None)).ok(),
+            reason: None,
+        },
+    )?;
     Ok(row)
 }

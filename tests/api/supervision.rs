@@ -384,3 +384,128 @@ async fn records_ending_soon_are_listed_for_the_holder_and_the_deciding_agency()
     })
     .await;
 }
+
+#[actix_web::test]
+async fn enterprises_publish_their_own_standards_and_declaring_a_superseded_one_warns() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let b = app.token("ent_b").await;
+        const SHA: &str = crate::common::DOCUMENT_SHA;
+        let own = |code: &str, enterprise: Option<&str>, issuer: Option<&str>| {
+            json!({"code": code, "title": "红果源枸杞原浆企业标准", "text_sha256": SHA,
+                   "published_on": "2026-11-01", "enterprise_id": enterprise, "issuer": issuer})
+        };
+        let q = own("Q/QHHG 0001S—2026", Some(&app.fx.ent_a), None);
+        // An enterprise standard is its own enterprise's.
+        app.post("/api/v1/standards/own", Some(&b), &q)
+            .await
+            .assert(404);
+        app.post("/api/v1/standards/own", Some(&app.token("agri").await), &q)
+            .await
+            .assert(403);
+        app.post("/api/v1/standards/own", None, &q)
+            .await
+            .assert(401);
+        let mut bad = q.clone();
+        bad["text_sha256"] = json!("not a hash");
+        let r = app.post("/api/v1/standards/own", Some(&a), &bad).await;
+        r.assert(422);
+        assert_eq!(r.fields(), ["text_sha256"]);
+        let r = app
+            .post(
+                "/api/v1/standards/own",
+                Some(&a),
+                &own("GB 2760-2024", Some(&app.fx.ent_a), None),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(error_codes(&r), ["not_own_standard"]);
+        let made = app.post("/api/v1/standards/own", Some(&a), &q).await;
+        made.assert(201);
+        assert_eq!(made.body["code"], "Q/QHHG 0001S-2026");
+        assert_eq!(made.body["level"], "enterprise");
+        assert_eq!(made.body["owner_enterprise_id"], app.fx.ent_a.as_str());
+        assert_eq!(made.body["text_sha256"], SHA);
+        app.post("/api/v1/standards/own", Some(&a), &q)
+            .await
+            .assert(409);
+
+        // A group standard names its issuer; any active enterprise's user may register one.
+        let t = own("T/QHGQ 003-2025", None, Some("青海省枸杞产业协会"));
+        let r = app
+            .post(
+                "/api/v1/standards/own",
+                Some(&b),
+                &own("T/QHGQ 003-2025", None, None),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), ["issuer"]);
+        app.post("/api/v1/standards/own", Some(&app.token("agri").await), &t)
+            .await
+            .assert(403);
+        let group = app.post("/api/v1/standards/own", Some(&b), &t).await;
+        group.assert(201);
+        assert_eq!(group.body["level"], "group");
+        assert_eq!(group.body["issuer"], "青海省枸杞产业协会");
+
+        // Only the owner's products declare its enterprise standard; anyone's a group one.
+        let goji = app.goji_product(&a, "企标枸杞").await;
+        let declare = |product: &str| format!("/api/v1/products/{product}/standards");
+        app.post(
+            &declare(&goji),
+            Some(&a),
+            &json!({"standard_code": "Q/QHHG 0001S-2026"}),
+        )
+        .await
+        .assert(201);
+        let mut carpet = app.product_body("企标藏毯", None);
+        carpet["enterprise_id"] = json!(app.fx.ent_b);
+        carpet["sector"] = json!("light_textile");
+        carpet["category"] = json!("carpet");
+        carpet["origin_region_code"] = json!("630100");
+        let carpet = app.post("/api/v1/products", Some(&b), &carpet).await;
+        carpet.assert(201);
+        let carpet = carpet.body["id"].as_str().unwrap().to_owned();
+        let r = app
+            .post(
+                &declare(&carpet),
+                Some(&b),
+                &json!({"standard_code": "Q/QHHG 0001S-2026"}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(error_codes(&r), ["not_your_standard"]);
+        app.post(
+            &declare(&carpet),
+            Some(&b),
+            &json!({"standard_code": "T/QHGQ 003-2025"}),
+        )
+        .await
+        .assert(201);
+
+        // A superseded standard is declared, with a warning naming its successor.
+        let r = app
+            .post(
+                &declare(&goji),
+                Some(&a),
+                &json!({"standard_code": "GB 2760-2014"}),
+            )
+            .await;
+        r.assert(201);
+        assert_eq!(
+            r.body["warning"],
+            "GB 2760-2014 is superseded by GB 2760-2024"
+        );
+        let current = app
+            .post(
+                &declare(&goji),
+                Some(&a),
+                &json!({"standard_code": "GB 2760-2024"}),
+            )
+            .await;
+        current.assert(201);
+        assert!(current.body.get("warning").is_none());
+    })
+    .await;
+}
