@@ -5,6 +5,7 @@
 pub mod machine;
 pub mod objections;
 pub mod record_change;
+pub mod renewal;
 pub mod repo;
 pub mod routes;
 pub mod rules;

@@ -42,6 +42,10 @@ pub struct CreateApplicationRequest {
     pub details: Value,
     #[serde(default)]
     pub documents: Vec<DocumentRef>,
+    /// A renewal: the id of the record (of this kind, product and enterprise) it renews, filed
+    /// within the kind's `renewal_window_days` before that record ends. Its approval registers
+    /// a successor record linked both ways (`renews` / `renewed_by`).
+    pub renews: Option<String>,
 }
 
 /// Draft an application
@@ -85,6 +89,7 @@ pub async fn create_application(
                     geographical_indication_id: b.geographical_indication_id,
                     details: b.details,
                     documents: b.documents,
+                    renews: b.renews,
                 };
                 workflow::create(conn, &ctx, new)
             })

@@ -220,6 +220,7 @@ pub fn ensure_no_duplicate(
     conn: &mut DbConn,
     kind: &KindRow,
     app: &ApplicationRow,
+    renews: Option<&str>,
 ) -> ApiResult<()> {
     let Some(product) = app.product_id.as_deref() else {
         return Ok(());
@@ -236,11 +237,13 @@ pub fn ensure_no_duplicate(
         return Ok(());
     }
     let today = crate::clock::today();
-    let live = if kind.is_certification() {
+    let mut live = if kind.is_certification() {
         certificates::live_of_kind(conn, product, Some(app.kind), today)?
     } else {
         designations::live_of_kind(conn, product, Some(app.kind), today)?
     };
+    // A renewal is filed while the record it renews is still in force.
+    live.retain(|id| Some(id.as_str()) != renews);
     if !live.is_empty() {
         return Err(ApiError::conflict_with(
             "duplicate_application",

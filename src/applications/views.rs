@@ -76,6 +76,8 @@ pub struct ApplicationDetail {
     /// The applicant's dishonesty listing in force today, if any: such an application can be
     /// neither submitted nor approved.
     pub dishonesty_listing: Option<crate::credit::ListingView>,
+    /// A renewal: the record it renews.
+    pub renews: Option<String>,
 }
 
 crate::page_type!(ApplicationPage, ApplicationView);
@@ -156,6 +158,7 @@ pub fn detail(
         history,
         objections,
         dishonesty_listing,
+        renews: super::renewal::renews_of(conn, &row.id)?,
     })
 }
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::machine::{self, Step};
 use super::record_change;
+use super::renewal;
 use super::repo::{self, ApplicationRow, DocumentRef, EventRow};
 use super::rules::{check_documents, ensure_no_duplicate, validate};
 use crate::audit::{self, AuditCtx, Change};
@@ -33,6 +34,8 @@ pub struct NewApplication {
     pub geographical_indication_id: Option<String>,
     pub details: Value,
     pub documents: Vec<DocumentRef>,
+    /// A renewal: the record it renews (`renewal`).
+    pub renews: Option<String>,
 }
 
 /// The policy's view of an application: its enterprise's, public while in notice, decided by
@@ -186,8 +189,15 @@ pub fn create(
         version: 1,
     };
     validate(conn, &kind, &row)?;
-    ensure_no_duplicate(conn, &kind, &row)?;
+    let renewing = match new.renews.as_deref() {
+        Some(r) => Some((renewal::check(conn, &kind, &row, r)?, r)),
+        None => None,
+    };
+    ensure_no_duplicate(conn, &kind, &row, new.renews.as_deref())?;
     repo::insert(conn, &row)?;
+    if let Some((record_type, renews)) = renewing {
+        renewal::link(conn, &row.id, record_type, renews)?;
+    }
     event(
         conn,
         ctx.audit,
@@ -418,7 +428,12 @@ pub fn step(
                 ));
             }
             validate(conn, &kind, &before)?;
-            ensure_no_duplicate(conn, &kind, &before)?;
+            // A renewal's window is checked again: it may have closed since the draft.
+            let renews = renewal::renews_of(conn, &before.id)?;
+            if let Some(r) = renews.as_deref() {
+                renewal::check(conn, &kind, &before, r)?;
+            }
+            ensure_no_duplicate(conn, &kind, &before, renews.as_deref())?;
             if let (Some(c), Some(product)) = (change.as_mut(), before.product_id.as_deref()) {
                 // Who decides is settled now, and approvals start afresh.
                 let live = crate::records::live_records(conn, product)?;
@@ -510,6 +525,9 @@ pub fn step(
         Step::OpenNotice | Step::UpholdObjection => return Err(invalid()),
     }
     commit(conn, ctx.audit, step, &before, &after, &path, reason)?;
+    if let (None, Some(record)) = (&before.record_id, &after.record_id) {
+        renewal::link_successor(conn, &before.id, record)?;
+    }
     Ok(after)
 }
 

@@ -243,6 +243,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     spot_check_candidates,
     spot_check_targets,
     inspector_conflicts,
+    renewals,
 );
 
 diesel::table! {
@@ -260,6 +261,7 @@ diesel::table! {
         note -> Nullable<Text>,
         notes -> Nullable<Text>,
         confidence -> Nullable<Text>,
+        renewal_window_days -> Nullable<Integer>,
     }
 }
 
@@ -485,6 +487,16 @@ diesel::table! {
         enterprise_id -> Text,
         reason -> Text,
         declared_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    renewals (application_id) {
+        application_id -> Text,
+        record_type -> Text,
+        renews_id -> Text,
+        successor_id -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 

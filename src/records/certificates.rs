@@ -252,6 +252,10 @@ pub struct CertView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub version: i32,
+    /// The record this one renews (it was registered by a renewal's approval).
+    pub renews: Option<String>,
+    /// The record that renewed this one.
+    pub renewed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -265,6 +269,8 @@ pub fn views(conn: &mut DbConn, rows: &[CertRow]) -> QueryResult<Vec<CertView>> 
     let e: Vec<String> = rows.iter().map(|r| r.enterprise_id.clone()).collect();
     let p: Vec<String> = rows.iter().map(|r| r.product_id.clone()).collect();
     let current = Current::load(conn, &e, &p)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let (renews, renewed_by) = crate::applications::renewal::links_of(conn, &ids)?;
     let today = crate::clock::today();
     Ok(rows
         .iter()
@@ -288,6 +294,8 @@ pub fn views(conn: &mut DbConn, rows: &[CertRow]) -> QueryResult<Vec<CertView>> 
                 expires_on: r.expires_on,
                 status: super::effective_status(r.status, Some(r.expires_on), today),
                 application_id: r.application_id.clone(),
+                renews: renews.get(&r.id).cloned(),
+                renewed_by: renewed_by.get(&r.id).cloned(),
                 created_at: crate::clock::to_utc(r.created_at),
                 updated_at: crate::clock::to_utc(r.updated_at),
                 version: r.version,

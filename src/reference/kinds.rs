@@ -30,6 +30,8 @@ pub struct KindRow {
     /// Operator metadata, never in a public answer.
     pub notes: Option<String>,
     pub confidence: Option<String>,
+    /// How many days before a record's end its renewal may be filed; `None`: not renewed.
+    pub renewal_window_days: Option<i32>,
 }
 
 impl KindRow {
@@ -67,6 +69,9 @@ pub struct ApplicationKindInfo {
     /// Only products of the food sector may hold it (halal, green food).
     pub food_only: bool,
     pub note: Option<String>,
+    /// How many days before a record's end its renewal may be filed; absent: not renewed.
+    #[schema(example = 180)]
+    pub renewal_window_days: Option<i32>,
 }
 
 pub fn find(conn: &mut DbConn, code: ApplicationKind) -> QueryResult<Option<KindRow>> {
@@ -123,6 +128,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<ApplicationKindInfo>> {
             notice_days: k.notice_days,
             food_only: k.food_only,
             note: k.note,
+            renewal_window_days: k.renewal_window_days,
         })
         .collect())
 }

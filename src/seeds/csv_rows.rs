@@ -90,6 +90,8 @@ pub(super) struct KindCsv {
     pub(super) note: String,
     pub(super) notes: String,
     pub(super) confidence: String,
+    /// Days before a record's end from which its renewal may be filed; empty: not renewed.
+    pub(super) renewal_window_days: Option<i32>,
 }
 
 #[derive(Deserialize)]

@@ -228,6 +228,7 @@ pub fn load(conn: &mut DbConn, audit: &AuditCtx) -> ApiResult<usize> {
                 geographical_indication_id: gi,
                 details,
                 documents: Vec::new(),
+                renews: None,
             },
         )?;
         for (s, step) in plan.steps.iter().enumerate() {

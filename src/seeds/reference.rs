@@ -319,6 +319,7 @@ pub fn load_reference(conn: &mut DbConn) -> ApiResult<SeedReport> {
                         note: none_if_empty(k.note),
                         notes: none_if_empty(k.notes),
                         confidence: none_if_empty(k.confidence),
+                        renewal_window_days: k.renewal_window_days,
                     })
                     .execute(conn)?;
                 r.application_kinds += 1;
@@ -466,6 +467,7 @@ fn refresh_operator_notes(conn: &mut DbConn) -> ApiResult<()> {
                 k::note.eq(none_if_empty(v.note)),
                 k::notes.eq(none_if_empty(v.notes)),
                 k::confidence.eq(none_if_empty(v.confidence)),
+                k::renewal_window_days.eq(v.renewal_window_days),
             ))
             .execute(conn)?;
     }

@@ -283,6 +283,7 @@ pub async fn apply(
         geographical_indication_id: text(&form.geographical_indication_id),
         details,
         documents: Vec::new(),
+        renews: None,
     };
     let audit = AuditCtx::of(&caller);
     let notice = state.settings.public_notice_days;

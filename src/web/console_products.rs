@@ -455,6 +455,7 @@ pub async fn request_change(
                         geographical_indication_id: None,
                         details: serde_json::json!({ "changes": changes }),
                         documents: Vec::new(),
+                        renews: None,
                     },
                 )?;
                 workflow::step(conn, &ctx, &draft.id, Step::Submit, None)

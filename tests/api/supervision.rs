@@ -509,3 +509,105 @@ async fn enterprises_publish_their_own_standards_and_declaring_a_superseded_one_
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_record_is_renewed_within_its_window_by_a_successor_linked_both_ways() {
+    each_backend(|app: TestApp| async move {
+        let a = app.token("ent_a").await;
+        let agri = app.token("agri").await;
+        let kinds = app.get("/api/v1/application-kinds", None).await;
+        let green = kinds.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["code"] == "green_food")
+            .unwrap()
+            .clone();
+        assert_eq!(green["renewal_window_days"], 180);
+
+        let old = certified_ending(&app, "续展枸杞", "LB-18-2611017001", 20).await;
+        let cert = app
+            .get(&format!("/api/v1/certifications/{old}"), None)
+            .await;
+        let product = cert.body["product_id"].as_str().unwrap().to_owned();
+        let today = registry::clock::today();
+        let body = |number: &str, renews: Option<&str>| {
+            json!({"kind": "green_food", "enterprise_id": app.fx.ent_a, "product_id": product,
+                   "details": {"certificate_number": number,
+                               "certification_body_id": cert.body["certification_body_id"],
+                               "issued_on": today.to_string(),
+                               "expires_on": (today + chrono::Days::new(1000)).to_string(),
+                               "scope": "枸杞干果"},
+                   "renews": renews})
+        };
+        // Without `renews`, the live record makes it a duplicate; with it, a renewal.
+        let dup = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &body("LB-18-2611017002", None),
+            )
+            .await;
+        dup.assert(409);
+        assert_eq!(dup.code(), "duplicate_application");
+        let r = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &body("LB-18-2611017002", Some("no-such-record")),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(error_codes(&r), ["unknown_record"]);
+        let renewal = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &body("LB-18-2611017002", Some(&old)),
+            )
+            .await;
+        renewal.assert(201);
+        let id = renewal.body["id"].as_str().unwrap().to_owned();
+        submit(&app, &id).await.assert(200);
+        let approved = app
+            .agriculture_decides(&id, json!({"decision": "approve"}))
+            .await;
+        assert_eq!(approved["renews"], old.as_str());
+        let new = approved["record_id"].as_str().unwrap().to_owned();
+        assert_ne!(new, old);
+
+        // Linked both ways; the old record stays as it was until it ends.
+        let new_cert = app
+            .get(&format!("/api/v1/certifications/{new}"), None)
+            .await;
+        assert_eq!(new_cert.body["renews"], old.as_str());
+        assert_eq!(new_cert.body["certificate_number"], "LB-18-2611017002");
+        let old_cert = app
+            .get(&format!("/api/v1/certifications/{old}"), Some(&agri))
+            .await;
+        assert_eq!(old_cert.body["renewed_by"], new.as_str());
+        assert_eq!(old_cert.body["status"], "valid");
+
+        // Too early: a record ending in 700 days is not renewed yet.
+        let far = certified_ending(&app, "远期续展枸杞", "LB-18-2611017003", 700).await;
+        let far_cert = app
+            .get(&format!("/api/v1/certifications/{far}"), None)
+            .await;
+        let mut early = body("LB-18-2611017004", Some(&far));
+        early["product_id"] = far_cert.body["product_id"].clone();
+        let r = app.post("/api/v1/applications", Some(&a), &early).await;
+        r.assert(422);
+        assert_eq!(error_codes(&r), ["outside_renewal_window"]);
+        // Nor does a renewal name another product's record.
+        let r = app
+            .post(
+                "/api/v1/applications",
+                Some(&a),
+                &body("LB-18-2611017005", Some(&far)),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(error_codes(&r), ["not_this_record"]);
+    })
+    .await;
+}
