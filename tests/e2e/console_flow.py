@@ -26,7 +26,8 @@ from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 import zxingcpp
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -117,9 +118,15 @@ class Flow:
                 el.clear()
                 el.send_keys(value)
 
-    def submit(self, css="form button[type=submit]"):
-        self.driver.find_element(By.CSS_SELECTOR, css).click()
+    def click(self, element):
+        """Clicks something that loads a page, and waits until the new page has replaced this
+        one: a click can return before the navigation it starts has finished."""
+        element.click()
+        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(element))
         self.check_console()
+
+    def submit(self, css="form button[type=submit]"):
+        self.click(self.driver.find_element(By.CSS_SELECTOR, css))
 
     def text(self):
         return self.driver.find_element(By.TAG_NAME, "body").text
@@ -132,7 +139,7 @@ class Flow:
 
     def sign_out(self):
         self.open("/console/")
-        self.driver.find_element(By.CSS_SELECTOR, "form[action='/console/logout'] button").click()
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "form[action='/console/logout'] button"))
 
     # -- the flow -------------------------------------------------------------------------
     def run(self):
@@ -158,8 +165,7 @@ class Flow:
         self.sign_in("regulator", "regulator-demo-2026")
         row = [r for r in self.driver.find_elements(By.CSS_SELECTOR, "tr") if code in r.text]
         assert row, self.text()
-        row[0].find_element(By.CSS_SELECTOR, "button").click()
-        self.check_console()
+        self.click(row[0].find_element(By.CSS_SELECTOR, "button"))
         self.sign_out()
 
         # The enterprise registers a product and applies for green food.
@@ -197,15 +203,12 @@ class Flow:
         self.sign_in("agri_regulator", "agri-regulator-demo-2026")
         self.shot("console-regulator")
         self.driver.get(application)
-        self.driver.find_element(By.CSS_SELECTOR, "button[value=start_review]").click()
-        self.check_console()
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "button[value=start_review]"))
         self.driver.find_element(By.NAME, "reason").send_keys("材料齐全")
-        self.driver.find_element(By.CSS_SELECTOR, "button[value=approve]").click()
-        self.check_console()
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "button[value=approve]"))
         self.shot("application")
         # The review page links the record it created, with what the regulator may do to it.
-        self.driver.find_element(By.CSS_SELECTOR, "a[href^='/console/records/']").click()
-        self.check_console()
+        self.click(self.driver.find_element(By.CSS_SELECTOR, "a[href^='/console/records/']"))
         assert self.driver.find_elements(By.CSS_SELECTOR, "button[value=suspend]"), self.text()
         self.shot("console-record")
         self.sign_out()
