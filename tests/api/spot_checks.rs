@@ -55,6 +55,23 @@ async fn all_items(app: &TestApp, path: &str) -> Vec<Value> {
     }
 }
 
+/// `registry spot-check verify-draw ID` against the test's database: exit code and output.
+fn verify_draw_command(app: &TestApp, id: &str) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_registry"))
+        .args(["spot-check", "verify-draw", id])
+        .env("DATABASE_URL", &app.db.url)
+        .env("REGISTRY_ENV", "development")
+        .env("JWT_SECRET", "0123456789abcdef0123456789abcdef-cli-secret")
+        .output()
+        .expect("the registry binary runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), said)
+}
+
 #[actix_web::test]
 async fn a_campaign_is_committed_drawn_reproducibly_and_published_when_closed() {
     each_backend(|app: TestApp| async move {
@@ -214,6 +231,9 @@ async fn a_campaign_is_committed_drawn_reproducibly_and_published_when_closed() 
         }
         let check = registry::spot_checks::verify_draw(&mut app.conn(), &id).unwrap();
         assert!(check.ok, "{:?}", check.problems);
+        let (code, said) = verify_draw_command(&app, &id);
+        assert_eq!(code, Some(0), "{said}");
+        assert!(said.contains("verified"), "{said}");
 
         // Results: only a target's drawn inspectors, once; a failure names its findings.
         let target = targets[0]["target_id"].as_str().unwrap().to_owned();
@@ -329,6 +349,9 @@ async fn a_campaign_is_committed_drawn_reproducibly_and_published_when_closed() 
             .unwrap();
         let check = registry::spot_checks::verify_draw(&mut app.conn(), &id).unwrap();
         assert!(!check.ok);
+        let (code, said) = verify_draw_command(&app, &id);
+        assert_eq!(code, Some(2), "{said}");
+        assert!(said.contains("does NOT follow the rule"), "{said}");
     })
     .await;
 }
