@@ -2,14 +2,12 @@
 //! window before the record ends (`application_kinds.renewal_window_days`, data). Approving it
 //! registers a successor record — a new certificate or designation with its own number and
 //! validity — and links the two both ways (`renewals`), so the old record says what renewed it
-//! and the new one what it renews. The old record stays as it was until it ends.
+//! and the new one what it renews. The old record stays as it was until it ends. The links are
+//! `records::renewals`.
 
-use std::collections::HashMap;
-
-use diesel::prelude::*;
+pub use crate::records::renewals::{link, link_successor, renews_of};
 
 use super::repo::ApplicationRow;
-use crate::db::schema::renewals;
 use crate::db::DbConn;
 use crate::domain::{RecordStatus, RecordType};
 use crate::error::{ApiError, ApiResult};
@@ -86,62 +84,4 @@ pub fn check(
         ));
     }
     Ok(record_type)
-}
-
-/// Links a new application to the record it renews.
-pub fn link(
-    conn: &mut DbConn,
-    application_id: &str,
-    record_type: RecordType,
-    renews: &str,
-) -> QueryResult<()> {
-    diesel::insert_into(renewals::table)
-        .values((
-            renewals::application_id.eq(application_id),
-            renewals::record_type.eq(record_type.as_str()),
-            renewals::renews_id.eq(renews),
-            renewals::created_at.eq(crate::clock::now()),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// The record an application renews, if it is a renewal.
-pub fn renews_of(conn: &mut DbConn, application_id: &str) -> QueryResult<Option<String>> {
-    renewals::table
-        .find(application_id)
-        .select(renewals::renews_id)
-        .first(conn)
-        .optional()
-}
-
-/// Records the successor a renewal's approval registered (nothing when it is no renewal).
-pub fn link_successor(conn: &mut DbConn, application_id: &str, successor: &str) -> QueryResult<()> {
-    diesel::update(renewals::table.find(application_id))
-        .set(renewals::successor_id.eq(Some(successor)))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// For these records: what each renews, and what renewed each.
-pub fn links_of(
-    conn: &mut DbConn,
-    ids: &[String],
-) -> QueryResult<(HashMap<String, String>, HashMap<String, String>)> {
-    let rows: Vec<(String, Option<String>)> = renewals::table
-        .filter(
-            renewals::renews_id
-                .eq_any(ids)
-                .or(renewals::successor_id.eq_any(ids)),
-        )
-        .filter(renewals::successor_id.is_not_null())
-        .select((renewals::renews_id, renewals::successor_id))
-        .load(conn)?;
-    let (mut renews, mut renewed_by) = (HashMap::new(), HashMap::new());
-    for (old, new) in rows {
-        let Some(new) = new else { continue };
-        renews.insert(new.clone(), old.clone());
-        renewed_by.insert(old, new);
-    }
-    Ok((renews, renewed_by))
 }

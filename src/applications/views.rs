@@ -75,7 +75,7 @@ pub struct ApplicationDetail {
     pub objections: Vec<ObjectionView>,
     /// The applicant's dishonesty listing in force today, if any: such an application can be
     /// neither submitted nor approved.
-    pub dishonesty_listing: Option<crate::credit::ListingView>,
+    pub dishonesty_listing: Option<crate::enterprises::credit::ListingView>,
     /// A renewal: the record it renews.
     pub renews: Option<String>,
 }
@@ -148,9 +148,9 @@ pub fn detail(
             created_at: crate::clock::to_utc(o.created_at),
         })
         .collect();
-    let listing = crate::credit::repo::in_force_for(conn, &row.enterprise_id)?;
+    let listing = crate::enterprises::credit::in_force_for(conn, &row.enterprise_id)?;
     let dishonesty_listing = match listing {
-        Some(l) => crate::credit::views(conn, &[l])?.pop(),
+        Some(l) => crate::enterprises::credit::views(conn, &[l])?.pop(),
         None => None,
     };
     Ok(ApplicationDetail {

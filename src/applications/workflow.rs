@@ -101,7 +101,9 @@ pub(super) fn audit_change(
 /// The enterprise may apply: it is active and not on the dishonesty list.
 fn active_enterprise(conn: &mut DbConn, enterprise_id: &str) -> ApiResult<()> {
     match crate::enterprises::repo::status(conn, enterprise_id)? {
-        Some(EnterpriseStatus::Active) => crate::credit::ensure_not_listed(conn, enterprise_id),
+        Some(EnterpriseStatus::Active) => {
+            crate::enterprises::credit::ensure_not_listed(conn, enterprise_id)
+        }
         Some(other) => Err(ApiError::conflict(
             "enterprise_not_active",
             format!("the enterprise is {other}; only active enterprises may apply"),

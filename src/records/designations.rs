@@ -283,7 +283,7 @@ pub fn views(conn: &mut DbConn, rows: &[DesignationRow]) -> QueryResult<Vec<Desi
     let p: Vec<String> = rows.iter().filter_map(|r| r.product_id.clone()).collect();
     let current = Current::load(conn, &e, &p)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let (renews, renewed_by) = crate::applications::renewal::links_of(conn, &ids)?;
+    let (renews, renewed_by) = super::renewals::links_of(conn, &ids)?;
     let today = crate::clock::today();
     Ok(rows
         .iter()

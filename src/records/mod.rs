@@ -7,6 +7,7 @@ pub mod certificates;
 pub mod certified;
 pub mod designations;
 pub mod history;
+pub mod renewals;
 pub mod routes;
 
 pub use history::{effective_status, log_status, status_on, StatusChange, StatusChangeRow};

@@ -6,12 +6,12 @@ use diesel::prelude::*;
 
 use super::demo_workflow::actor;
 use crate::audit::AuditCtx;
-use crate::credit::NewListing;
 use crate::db::DbConn;
 use crate::domain::{CheckResult, Sector, TargetType};
 use crate::error::{ApiError, ApiResult};
 use crate::spot_checks::repo::Scope;
 use crate::spot_checks::{NewCampaign, NewResult};
+use crate::supervision::NewListing;
 
 /// The listed enterprise (its USCC).
 const LISTED: &str = "91630100MA75E7L5U2";
@@ -33,7 +33,7 @@ pub fn load(conn: &mut DbConn, audit: &AuditCtx) -> ApiResult<usize> {
     let today = crate::clock::today();
     let listed = crate::enterprises::repo::find_by_uscc(conn, LISTED)?
         .ok_or_else(|| ApiError::Internal(format!("demo: no enterprise {LISTED}")))?;
-    crate::credit::list_enterprise(
+    crate::supervision::list_enterprise(
         conn,
         &market,
         audit,

@@ -203,12 +203,12 @@ fn listed_enterprises(conn: &mut DbConn) -> QueryResult<i64> {
         limit: i64::from(i32::MAX) - 1,
         after: None,
     };
-    let filter = crate::credit::repo::ListingFilter {
+    let filter = crate::enterprises::credit::ListingFilter {
         enterprise_id: None,
         in_force: Some(true),
     };
     let listed: std::collections::BTreeSet<String> =
-        crate::credit::repo::list(conn, &filter, &page)?
+        crate::enterprises::credit::list(conn, &filter, &page)?
             .into_iter()
             .map(|l| l.enterprise_id)
             .collect();

@@ -1,14 +1,18 @@
-//! `/api/v1/credit/dishonesty`: the public dishonesty list; market regulation lists and removes.
+//! `/api/v1/credit/dishonesty`: the public dishonesty list, which market regulation keeps; and
+//! `/api/v1/enterprises/{id}/suspend|reinstate|deregister`, the enterprise lifecycle.
 
 use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{repo, ListingView, NewListing};
+use super::lifecycle::{change_status, Lifecycle};
+use super::NewListing;
 use crate::audit::AuditCtx;
 use crate::auth::Caller;
 use crate::db::write_tx;
 use crate::domain;
+use crate::enterprises::credit::{self as repo, ListingView};
+use crate::enterprises::service::EnterpriseView;
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::{created_versioned, ok_versioned, Json};
 use crate::pagination::PageRequest;
@@ -135,7 +139,7 @@ pub async fn list_listings(
         .db(move |conn| {
             let rows = repo::list(conn, &filter, &p)?;
             let (rows, next) = p.finish(rows, |r| &r.id);
-            Ok((super::views(conn, &rows)?, next))
+            Ok((repo::views(conn, &rows)?, next))
         })
         .await?;
     Ok(HttpResponse::Ok().json(ListingPage { items, next_cursor }))
@@ -160,7 +164,7 @@ pub async fn get_listing(
     let view = state
         .db(move |conn| {
             let row = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            Ok(super::views(conn, &[row])?.remove(0))
+            Ok(repo::views(conn, &[row])?.remove(0))
         })
         .await?;
     Ok(ok_versioned(&view, view.version))
@@ -203,3 +207,84 @@ pub async fn remove_listing(
         .await?;
     Ok(ok_versioned(&view, view.version))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "2026 年第 3 批抽检发现严重质量问题，责令停业整顿"}))]
+pub struct LifecycleRequest {
+    /// Why: kept in the audit trail (and, when deregistering, in each closed application's
+    /// timeline).
+    pub reason: String,
+}
+
+async fn lifecycle(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: String,
+    step: Lifecycle,
+    body: LifecycleRequest,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let reason = domain::required_reason(&body.reason, 1000)?;
+    let ctx = AuditCtx::of(&caller);
+    let view = state
+        .db(move |conn| change_status(conn, &actor, &ctx, &id, step, &reason))
+        .await?;
+    Ok(ok_versioned(&view, view.version))
+}
+
+/// Market regulation's three lifecycle actions, each a documented handler.
+macro_rules! lifecycle_actions {
+    ($(($fn:ident, $step:expr, $path:literal, $summary:literal, $description:literal, $from:literal)),+ $(,)?) => {$(
+        #[utoipa::path(
+            post, path = concat!("/api/v1", $path), tag = "enterprises",
+            summary = $summary, description = $description,
+            params(("id" = String, Path, description = "Enterprise id")),
+            request_body = LifecycleRequest,
+            responses(
+                (status = 200, body = EnterpriseView, headers(("ETag" = String))),
+                (status = 401, body = Problem, content_type = "application/problem+json"),
+                (status = 403, description = "Not a market-regulation regulator", body = Problem, content_type = "application/problem+json"),
+                (status = 404, body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = $from, body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "`reason` missing", body = Problem, content_type = "application/problem+json"),
+            ),
+            security(("bearer" = []))
+        )]
+        #[post($path)]
+        pub async fn $fn(
+            state: web::Data<AppState>,
+            caller: Caller,
+            id: web::Path<String>,
+            body: Json<LifecycleRequest>,
+        ) -> ApiResult<HttpResponse> {
+            lifecycle(state, caller, id.into_inner(), $step, body.0).await
+        }
+    )+};
+}
+
+lifecycle_actions!(
+    (
+        suspend_enterprise,
+        Lifecycle::Suspend,
+        "/enterprises/{id}/suspend",
+        "Suspend an enterprise",
+        "Market regulation suspends an active enterprise with a reason: its profile and products leave public view and it cannot apply; its records stay and verify with the holder's status `suspended`. Audited.",
+        "Not active (`current_state` says what it is)"
+    ),
+    (
+        reinstate_enterprise,
+        Lifecycle::Reinstate,
+        "/enterprises/{id}/reinstate",
+        "Reinstate a suspended enterprise",
+        "Market regulation reinstates a suspended enterprise with a reason: it is active and public again. Audited.",
+        "Not suspended (`current_state` says what it is)"
+    ),
+    (
+        deregister_enterprise,
+        Lifecycle::Deregister,
+        "/enterprises/{id}/deregister",
+        "Deregister an enterprise (注销)",
+        "Market regulation deregisters an active or suspended enterprise with a reason. Final: its profile and products leave public view, its open applications are withdrawn with the reason, its accounts are disabled and their sessions ended; its records stay and verify with the holder's status `deregistered`. Audited.",
+        "Neither active nor suspended (`current_state` says what it is)"
+    ),
+);

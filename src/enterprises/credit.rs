@@ -1,15 +1,17 @@
-//! Queries on `credit_listings`.
+//! The dishonesty list's rows (`credit_listings`): its queries, its public view, and the check
+//! every application makes. Market regulation's actions on it are in `supervision`.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::prelude::*;
-
 use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db::schema::credit_listings;
-use crate::db::DbConn;
-use crate::db::MultiBackend;
+use crate::db::{DbConn, MultiBackend};
 use crate::domain::Agency;
+use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -139,4 +141,74 @@ pub fn remove_guarded(
         credit_listings::version.eq(version + 1),
     ))
     .execute(conn)
+}
+
+/// A listing as the public sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListingView {
+    pub id: String,
+    pub enterprise_id: String,
+    #[schema(example = "柴达木示例枸杞有限公司")]
+    pub enterprise_name: String,
+    #[schema(example = "91632800MA752K3R1C")]
+    pub uscc: String,
+    #[schema(example = "以次充好，销售不合格枸杞产品，拒不整改")]
+    pub reason: String,
+    #[schema(example = "《市场监督管理严重违法失信名单管理办法》第九条")]
+    pub legal_basis: String,
+    pub starts_on: NaiveDate,
+    /// Open-ended when absent.
+    pub ends_on: Option<NaiveDate>,
+    /// The agency that listed it.
+    #[schema(example = "market_regulation")]
+    pub agency_code: Agency,
+    pub listed_at: chrono::DateTime<chrono::Utc>,
+    /// In force today: started, not ended, not removed.
+    pub in_force: bool,
+    /// When it was removed (信用修复), and why.
+    pub removed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub removal_reason: Option<String>,
+    pub version: i32,
+}
+
+pub fn views(conn: &mut DbConn, rows: &[ListingRow]) -> ApiResult<Vec<ListingView>> {
+    let today = crate::clock::today();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let e = super::repo::find(conn, &r.enterprise_id)?
+            .ok_or_else(|| ApiError::Internal(format!("listing {} names no enterprise", r.id)))?;
+        out.push(ListingView {
+            id: r.id.clone(),
+            enterprise_id: r.enterprise_id.clone(),
+            enterprise_name: e.name,
+            uscc: e.uscc,
+            reason: r.reason.clone(),
+            legal_basis: r.legal_basis.clone(),
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            agency_code: r.agency_code,
+            listed_at: crate::clock::to_utc(r.created_at),
+            in_force: r.in_force(today),
+            removed_at: r.removed_at.map(crate::clock::to_utc),
+            removal_reason: r.removal_reason.clone(),
+            version: r.version,
+        });
+    }
+    Ok(out)
+}
+
+/// 422 `enterprise_on_dishonesty_list` while a listing is in force: applications are neither
+/// submitted nor approved.
+pub fn ensure_not_listed(conn: &mut DbConn, enterprise_id: &str) -> ApiResult<()> {
+    match in_force_for(conn, enterprise_id)? {
+        Some(listing) => Err(ApiError::field(
+            "enterprise_id",
+            "enterprise_on_dishonesty_list",
+            format!(
+                "the enterprise is on the dishonesty list (listing {}, since {}): it may not apply",
+                listing.id, listing.starts_on
+            ),
+        )),
+        None => Ok(()),
+    }
 }

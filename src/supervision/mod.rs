@@ -1,76 +1,23 @@
-//! Credit: the dishonesty list (失信名单, "one dishonesty, restricted everywhere"). Market
+//! Supervision of enterprises by market regulation: the dishonesty list (失信名单, "one
+//! dishonesty, restricted everywhere") and the enterprise lifecycle (`lifecycle`). Market
 //! regulation lists an enterprise for a period with its reason and legal basis, and removes a
 //! listing (信用修复) with a reason; both are audited on the enterprise and public. While a
 //! listing is in force the enterprise cannot submit an application, nor have one approved
-//! (`applications::workflow`), and its public profile says it is listed.
+//! (`enterprises::credit::ensure_not_listed`, called by `applications::workflow`), and its public
+//! profile says it is listed. The list's rows and queries live with the enterprises
+//! (`enterprises::credit`), so the features below can read them.
 
-pub mod repo;
+pub mod lifecycle;
 pub mod routes;
 
 use chrono::NaiveDate;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::audit::{self, AuditCtx, Change};
 use crate::auth::{check, Action, Actor, Target};
 use crate::db::DbConn;
-use crate::domain::{Agency, EnterpriseStatus};
+use crate::domain::EnterpriseStatus;
+use crate::enterprises::credit::{self as repo, ListingRow, ListingView};
 use crate::error::{ApiError, ApiResult};
-use repo::ListingRow;
-
-/// A listing as the public sees it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ListingView {
-    pub id: String,
-    pub enterprise_id: String,
-    #[schema(example = "柴达木示例枸杞有限公司")]
-    pub enterprise_name: String,
-    #[schema(example = "91632800MA752K3R1C")]
-    pub uscc: String,
-    #[schema(example = "以次充好，销售不合格枸杞产品，拒不整改")]
-    pub reason: String,
-    #[schema(example = "《市场监督管理严重违法失信名单管理办法》第九条")]
-    pub legal_basis: String,
-    pub starts_on: NaiveDate,
-    /// Open-ended when absent.
-    pub ends_on: Option<NaiveDate>,
-    /// The agency that listed it.
-    #[schema(example = "market_regulation")]
-    pub agency_code: Agency,
-    pub listed_at: chrono::DateTime<chrono::Utc>,
-    /// In force today: started, not ended, not removed.
-    pub in_force: bool,
-    /// When it was removed (信用修复), and why.
-    pub removed_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub removal_reason: Option<String>,
-    pub version: i32,
-}
-
-pub fn views(conn: &mut DbConn, rows: &[ListingRow]) -> ApiResult<Vec<ListingView>> {
-    let today = crate::clock::today();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let e = crate::enterprises::repo::find(conn, &r.enterprise_id)?
-            .ok_or_else(|| ApiError::Internal(format!("listing {} names no enterprise", r.id)))?;
-        out.push(ListingView {
-            id: r.id.clone(),
-            enterprise_id: r.enterprise_id.clone(),
-            enterprise_name: e.name,
-            uscc: e.uscc,
-            reason: r.reason.clone(),
-            legal_basis: r.legal_basis.clone(),
-            starts_on: r.starts_on,
-            ends_on: r.ends_on,
-            agency_code: r.agency_code,
-            listed_at: crate::clock::to_utc(r.created_at),
-            in_force: r.in_force(today),
-            removed_at: r.removed_at.map(crate::clock::to_utc),
-            removal_reason: r.removal_reason.clone(),
-            version: r.version,
-        });
-    }
-    Ok(out)
-}
 
 /// What a new listing says.
 pub struct NewListing {
@@ -88,7 +35,7 @@ fn audited(
     row: &ListingRow,
     reason: &str,
 ) -> ApiResult<ListingView> {
-    let view = views(conn, std::slice::from_ref(row))?.remove(0);
+    let view = repo::views(conn, std::slice::from_ref(row))?.remove(0);
     audit::record(
         conn,
         ctx,
@@ -170,20 +117,4 @@ pub fn remove(
     }
     let after = repo::find(conn, id)?.ok_or(ApiError::NotFound)?;
     audited(conn, ctx, "enterprise.delist_dishonest", &after, reason)
-}
-
-/// 422 `enterprise_on_dishonesty_list` while a listing is in force: applications are neither
-/// submitted nor approved.
-pub fn ensure_not_listed(conn: &mut DbConn, enterprise_id: &str) -> ApiResult<()> {
-    match repo::in_force_for(conn, enterprise_id)? {
-        Some(listing) => Err(ApiError::field(
-            "enterprise_id",
-            "enterprise_on_dishonesty_list",
-            format!(
-                "the enterprise is on the dishonesty list (listing {}, since {}): it may not apply",
-                listing.id, listing.starts_on
-            ),
-        )),
-        None => Ok(()),
-    }
 }
