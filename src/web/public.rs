@@ -392,6 +392,8 @@ struct ProductPage {
     p: ProductProfile,
     status_key: &'static str,
     json_ld: String,
+    /// The origin region's names, Chinese and English.
+    origin: Option<(String, String)>,
 }
 
 /// A product's page: what its label says, the standards it executes, and its live records with
@@ -407,11 +409,12 @@ pub async fn product_page(
     let profile = state
         .db(move |conn| {
             let row = crate::products::routes::load_checked(conn, None, &id, Action::Read)?;
-            crate::products::profile::build(conn, row)
+            let origin = crate::reference::repo::find_region(conn, &row.origin_region_code)?;
+            Ok((crate::products::profile::build(conn, row)?, origin))
         })
         .await;
-    let p = match profile {
-        Ok(p) => p,
+    let (p, origin) = match profile {
+        Ok(found) => found,
         Err(e) => return reader.failure(e),
     };
     let base = public_base(&req, state.settings.public_url.as_deref());
@@ -422,6 +425,7 @@ pub async fn product_page(
             ProductStatus::Discontinued => "product.status_discontinued",
         },
         json_ld: json_ld(&p, &base, reader.t),
+        origin: origin.map(|r| (r.name_zh, r.name_en)),
         p,
     };
     reader.page(StatusCode::OK, &page)

@@ -148,6 +148,10 @@ async fn the_product_page_shows_the_label_and_records_with_json_ld() {
         let body = html(&p);
         assert!(body.contains("<h1>产品页面枸杞</h1>"));
         assert!(body.contains("枸杞 100%"), "the ingredients from the label");
+        assert!(
+            body.contains(r#"都兰县 <span lang="en">(Dulan County)</span>"#),
+            "the origin by name, in Chinese with its English name"
+        );
         assert!(body.contains(&format!(r#"href="/v/{NUMBER}""#)));
         let ld = body
             .split(r#"<script type="application/ld+json">"#)
