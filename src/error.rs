@@ -85,6 +85,14 @@ pub enum ApiError {
         /// The resources it conflicts with (an existing application, live records …).
         with: Vec<String>,
     },
+    /// A well-formed request the register refuses for what it knows (an enterprise on the
+    /// dishonesty list may not apply): 422 with its own code, naming the field it concerns.
+    #[error("{detail}")]
+    Refused {
+        code: &'static str,
+        field: &'static str,
+        detail: String,
+    },
     #[error("{resource} is {state}")]
     InvalidState {
         resource: &'static str,
@@ -136,7 +144,7 @@ impl ApiError {
             Self::InvalidApiKey => "invalid_api_key",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
-            Self::Conflict { code, .. } => code,
+            Self::Conflict { code, .. } | Self::Refused { code, .. } => code,
             Self::InvalidState { .. } => "invalid_state",
             Self::PreconditionFailed => "precondition_failed",
             Self::CursorAhead { .. } => "cursor_ahead",
@@ -157,6 +165,7 @@ impl ApiError {
             Self::Forbidden => "Forbidden",
             Self::NotFound => "Not found",
             Self::Conflict { .. } => "Conflict",
+            Self::Refused { .. } => "Refused",
             Self::InvalidState { .. } => "Conflict with the resource's state",
             Self::PreconditionFailed => "Precondition failed",
             Self::CursorAhead { .. } => "Cursor ahead of the feed",
@@ -182,6 +191,11 @@ impl ApiError {
             code: code.to_owned(),
             errors: match self {
                 Self::Validation(errors) => errors.clone(),
+                Self::Refused {
+                    code,
+                    field,
+                    detail,
+                } => vec![FieldError::new(*field, *code, detail.clone())],
                 _ => Vec::new(),
             },
             current_state: match self {
@@ -200,7 +214,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) | Self::CursorAhead { .. } => StatusCode::BAD_REQUEST,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated
             | Self::InvalidCredentials
             | Self::InvalidToken

@@ -201,14 +201,14 @@ pub fn views(conn: &mut DbConn, rows: &[ListingRow]) -> ApiResult<Vec<ListingVie
 /// submitted nor approved.
 pub fn ensure_not_listed(conn: &mut DbConn, enterprise_id: &str) -> ApiResult<()> {
     match in_force_for(conn, enterprise_id)? {
-        Some(listing) => Err(ApiError::field(
-            "enterprise_id",
-            "enterprise_on_dishonesty_list",
-            format!(
+        Some(listing) => Err(ApiError::Refused {
+            code: "enterprise_on_dishonesty_list",
+            field: "enterprise_id",
+            detail: format!(
                 "the enterprise is on the dishonesty list (listing {}, since {}): it may not apply",
                 listing.id, listing.starts_on
             ),
-        )),
+        }),
         None => Ok(()),
     }
 }

@@ -117,7 +117,7 @@ pub(super) fn refusal(e: ApiError) -> Result<(String, StatusCode), ApiError> {
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect::<Vec<_>>()
             .join("; "),
-        ApiError::Conflict { detail, .. } => detail.clone(),
+        ApiError::Conflict { detail, .. } | ApiError::Refused { detail, .. } => detail.clone(),
         ApiError::InvalidState { .. } => e.to_string(),
         _ => return Err(e),
     };

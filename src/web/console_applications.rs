@@ -304,7 +304,7 @@ pub async fn apply(
     let errors = match created {
         Ok(row) => return see_other(&format!("/console/applications/{}", row.id)),
         Err(ApiError::Validation(fields)) => fields,
-        Err(ApiError::Conflict { code, detail, .. }) => {
+        Err(ApiError::Conflict { code, detail, .. } | ApiError::Refused { code, detail, .. }) => {
             vec![FieldError::new("application", code, detail)]
         }
         Err(e) => return reader.failure(e),

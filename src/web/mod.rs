@@ -151,7 +151,9 @@ impl Reader {
                     .map(|f| format!("{}: {}", f.field, f.message))
                     .collect(),
             ),
-            ApiError::BadRequest(detail) => ("error.invalid_title", vec![detail.clone()]),
+            ApiError::BadRequest(detail) | ApiError::Refused { detail, .. } => {
+                ("error.invalid_title", vec![detail.clone()])
+            }
             other => {
                 if let ApiError::Internal(msg) = other {
                     tracing::error!(error = %msg, "internal error on a page");

@@ -143,7 +143,8 @@ async fn a_listed_enterprise_cannot_apply_until_its_listing_is_removed() {
         // It cannot submit; the deciding agency sees the listing on the application.
         let r = submit(&app, &application).await;
         r.assert(422);
-        assert_eq!(error_codes(&r), ["enterprise_on_dishonesty_list"]);
+        assert_eq!(r.code(), "enterprise_on_dishonesty_list");
+        assert_eq!(r.fields(), ["enterprise_id"]);
         let seen = app
             .get(
                 &format!("/api/v1/applications/{application}"),
