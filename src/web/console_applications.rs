@@ -332,6 +332,21 @@ struct ApplicationPage {
     error: Option<String>,
 }
 
+impl ApplicationPage {
+    /// The label of a field of the application's details, where the console has one.
+    fn detail_label(&self, key: &str) -> Option<&'static str> {
+        Some(match key {
+            "certificate_number" => "console.certificate_number",
+            "certification_body_id" => "console.certification_body",
+            "issued_on" => "console.issued_on",
+            "expires_on" => "verify.valid_until",
+            "scope" => "verify.scope",
+            "summary" => "console.summary",
+            _ => return None,
+        })
+    }
+}
+
 fn offered_steps(steps: &[Step]) -> Vec<(&'static str, &'static str, bool)> {
     steps
         .iter()
