@@ -85,3 +85,22 @@ pub fn check(
     }
     Ok(record_type)
 }
+
+/// At approval (or grant): the renewed record has not been suspended or revoked meanwhile —
+/// otherwise the renewal would issue a successor around that decision. (It may have ended by
+/// date since the renewal was filed in its window.)
+pub fn ensure_still_standing(conn: &mut DbConn, kind: &KindRow, renews: &str) -> ApiResult<()> {
+    let stored = if kind.is_certification() {
+        certificates::find(conn, renews)?.map(|c| (c.status, RecordStatus::Valid))
+    } else {
+        designations::find(conn, renews)?.map(|d| (d.status, RecordStatus::Active))
+    };
+    match stored {
+        Some((status, live)) if status == live => Ok(()),
+        Some((status, _)) => Err(refused(
+            "not_live",
+            format!("the record it renews is {status}: it is not renewed"),
+        )),
+        None => Err(refused("unknown_record", "no such record of this kind")),
+    }
+}

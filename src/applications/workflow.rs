@@ -474,6 +474,9 @@ pub fn step(
                     after.decided_at = None;
                 }
             } else if kind.is_certification() {
+                if let Some(r) = renewal::renews_of(conn, &before.id)? {
+                    renewal::ensure_still_standing(conn, &kind, &r)?;
+                }
                 after.record_id = Some(register_certificate(conn, ctx.audit, &before)?);
             } else if kind.public_notice {
                 let notice = machine::transition(t.to, Step::OpenNotice).ok_or_else(invalid)?;
@@ -509,6 +512,9 @@ pub fn step(
                 ));
             }
             active_enterprise(conn, &before.enterprise_id)?;
+            if let Some(r) = renewal::renews_of(conn, &before.id)? {
+                renewal::ensure_still_standing(conn, &kind, &r)?;
+            }
             after.record_id = Some(designations::grant(
                 conn,
                 ctx.audit,

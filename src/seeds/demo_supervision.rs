@@ -66,7 +66,7 @@ pub fn load(conn: &mut DbConn, audit: &AuditCtx) -> ApiResult<usize> {
         },
     )?;
     crate::spot_checks::run_draw(conn, &market, audit, &campaign.id)?;
-    let checked_on = today - chrono::Days::new(3);
+    let checked_on = today;
     let targets = crate::spot_checks::repo::targets_of(conn, &campaign.id)?;
     for (i, t) in targets.iter().enumerate() {
         let inspectors: Vec<String> = serde_json::from_str(&t.inspectors).unwrap_or_default();

@@ -91,19 +91,26 @@ pub struct ResultView {
 
 /// Whether `actor` sees results before the campaign closes: the campaign's agency, admins.
 fn sees_results(actor: Option<&Actor>, c: &CampaignRow) -> bool {
-    c.state == SpotCheckState::Closed
-        || actor.is_some_and(|a| {
-            a.role == Role::Admin || (a.role == Role::Regulator && a.agency == Some(c.agency_code))
-        })
+    c.state == SpotCheckState::Closed || campaign_staff(actor, c)
+}
+
+/// The campaign's agency and admins: they see results as recorded and why an inspector recused
+/// themselves (to others a recusal says only `recused`: a reason can reveal who reviewed an
+/// enterprise's private application).
+fn campaign_staff(actor: Option<&Actor>, c: &CampaignRow) -> bool {
+    actor.is_some_and(|a| {
+        a.role == Role::Admin || (a.role == Role::Regulator && a.agency == Some(c.agency_code))
+    })
 }
 
 pub fn view(conn: &mut DbConn, actor: Option<&Actor>, c: &CampaignRow) -> ApiResult<CampaignView> {
     let drawn = c.state != SpotCheckState::Open;
     let results = sees_results(actor, c);
+    let reasons = campaign_staff(actor, c);
     let targets = if drawn {
         repo::targets_of(conn, &c.id)?
             .into_iter()
-            .map(|t| target_view(t, results))
+            .map(|t| target_view(t, results, reasons))
             .collect()
     } else {
         Vec::new()
@@ -130,7 +137,7 @@ pub fn view(conn: &mut DbConn, actor: Option<&Actor>, c: &CampaignRow) -> ApiRes
     })
 }
 
-fn target_view(t: TargetRow, results: bool) -> TargetView {
+fn target_view(t: TargetRow, results: bool, reasons: bool) -> TargetView {
     let result = match (results, t.result, t.checked_on) {
         (true, Some(result), Some(checked_on)) => Some(ResultView {
             result,
@@ -144,7 +151,14 @@ fn target_view(t: TargetRow, results: bool) -> TargetView {
         enterprise_id: t.enterprise_id,
         score: t.score,
         inspectors: serde_json::from_str(&t.inspectors).unwrap_or_default(),
-        recusals: serde_json::from_str(&t.recusals).unwrap_or_default(),
+        recusals: serde_json::from_str::<Vec<Recusal>>(&t.recusals)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| Recusal {
+                reason: if reasons { r.reason } else { "recused".into() },
+                ..r
+            })
+            .collect(),
         result,
     }
 }
@@ -314,8 +328,18 @@ pub fn run_draw(
     let seed = seed_bytes(&before)?;
     let scope: Scope = serde_json::from_str(&before.scope)
         .map_err(|e| ApiError::Internal(format!("stored scope: {e}")))?;
-    let pool: Vec<String> = serde_json::from_str(&before.inspector_pool)
+    let stored: Vec<String> = serde_json::from_str(&before.inspector_pool)
         .map_err(|e| ApiError::Internal(format!("stored pool: {e}")))?;
+    // Who may still inspect: an account disabled or moved since the campaign was created is
+    // dropped, and the pool published with the draw is the one it used.
+    let mut pool = Vec::new();
+    for id in stored {
+        if crate::users::repo::find(conn, &id)?.is_some_and(|u| {
+            !u.disabled && u.role == Role::Regulator && u.agency_code == Some(before.agency_code)
+        }) {
+            pool.push(id);
+        }
+    }
     let found = repo::candidates(conn, before.target_type, &scope)?;
     let owner: HashMap<&str, &str> = found
         .iter()
@@ -357,6 +381,7 @@ pub fn run_draw(
     repo::insert_candidates(conn, &before.id, &ids)?;
     repo::insert_targets(conn, &targets)?;
     let mut after = before.clone();
+    after.inspector_pool = serde_json::to_string(&pool).expect("plain data serialises");
     after.state = SpotCheckState::Drawn;
     after.candidate_count = Some(i32::try_from(ids.len()).unwrap_or(i32::MAX));
     after.drawn_at = Some(crate::clock::now());
@@ -403,6 +428,14 @@ pub fn record_result(
         return Err(ApiError::Forbidden);
     }
     in_state(&c, SpotCheckState::Drawn)?;
+    let drawn_on = c.drawn_at.map(|d| crate::clock::to_utc(d).date_naive());
+    if drawn_on.is_some_and(|d| r.checked_on < d) || r.checked_on > crate::clock::today() {
+        return Err(ApiError::field(
+            "checked_on",
+            "out_of_range",
+            "between the draw and today",
+        ));
+    }
     if r.result == CheckResult::Failed && r.findings.is_none() {
         return Err(ApiError::field(
             "findings",
@@ -430,7 +463,9 @@ pub fn record_result(
         ctx,
         "spot_check.result",
         &c,
-        serde_json::json!({"target_id": target, "result": r.result, "findings": r.findings, "checked_on": r.checked_on}),
+        // The outcome stays out of the audit trail (which every regulator reads) until the
+        // campaign closes; the closing entry records every result.
+        serde_json::json!({"target_id": target, "checked_on": r.checked_on}),
         None,
     )?;
     Ok(c)
@@ -453,6 +488,10 @@ pub fn close(conn: &mut DbConn, actor: &Actor, ctx: &AuditCtx, id: &str) -> ApiR
             format!("no result yet for {}", missing.join(", ")),
         ));
     }
+    let results: Vec<serde_json::Value> = repo::targets_of(conn, id)?
+        .iter()
+        .map(|t| serde_json::json!({"target_id": t.target_id, "result": t.result, "findings": t.findings, "checked_on": t.checked_on}))
+        .collect();
     let mut after = before.clone();
     after.state = SpotCheckState::Closed;
     after.closed_at = Some(crate::clock::now());
@@ -462,7 +501,7 @@ pub fn close(conn: &mut DbConn, actor: &Actor, ctx: &AuditCtx, id: &str) -> ApiR
         ctx,
         "spot_check.close",
         &after,
-        serde_json::json!({"state": "closed"}),
+        serde_json::json!({"state": "closed", "results": results}),
         None,
     )?;
     Ok(after)

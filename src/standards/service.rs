@@ -94,6 +94,13 @@ pub fn publish_own(
             })?;
             let status = crate::enterprises::repo::status(conn, &id)?;
             check(Some(actor), Action::ManageProducts, Target::owned_by(&id, status))?;
+            // The catalogue is public: only an enterprise the public may see publishes into it.
+            if status != Some(crate::domain::EnterpriseStatus::Active) {
+                return Err(ApiError::conflict(
+                    "enterprise_not_active",
+                    "only an active enterprise registers its own standards",
+                ));
+            }
             Some(id)
         }
         StandardLevel::Group => {

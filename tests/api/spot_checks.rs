@@ -253,6 +253,16 @@ async fn a_campaign_is_committed_drawn_reproducibly_and_published_when_closed() 
             .assert(403);
         }
         let inspector = app.token("agri3").await;
+        let tomorrow = (registry::clock::today() + chrono::Days::new(1)).to_string();
+        let r = app
+            .post(
+                &record(&target),
+                Some(&inspector),
+                &json!({"result": "passed", "checked_on": tomorrow}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(r.fields(), ["checked_on"]);
         app.post(&record(&target), Some(&inspector), &result("failed", None))
             .await
             .assert(422);
@@ -266,6 +276,13 @@ async fn a_campaign_is_committed_drawn_reproducibly_and_published_when_closed() 
         app.post(&record(&target), Some(&inspector), &result("passed", None))
             .await
             .assert(409);
+        // To the public a recusal says only that it happened.
+        let public = app.get(&path, None).await;
+        for t in public.body["targets"].as_array().unwrap() {
+            for r in t["recusals"].as_array().unwrap() {
+                assert_eq!(r["reason"], "recused");
+            }
+        }
         // Not public until the campaign closes; the agency sees it at once.
         assert!(app.get(&path, None).await.body["targets"][0]["result"].is_null());
         assert_eq!(

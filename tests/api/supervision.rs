@@ -431,6 +431,17 @@ async fn enterprises_publish_their_own_standards_and_declaring_a_superseded_one_
             .await
             .assert(409);
 
+        // A pending enterprise publishes nothing into the public catalogue.
+        let pending = app
+            .post(
+                "/api/v1/standards/own",
+                Some(&app.token("ent_c").await),
+                &own("Q/PEND 0001S-2026", Some(&app.fx.ent_c), None),
+            )
+            .await;
+        pending.assert(409);
+        assert_eq!(pending.code(), "enterprise_not_active");
+
         // A group standard names its issuer; any active enterprise's user may register one.
         let t = own("T/QHGQ 003-2025", None, Some("青海省枸杞产业协会"));
         let r = app
@@ -588,6 +599,41 @@ async fn a_record_is_renewed_within_its_window_by_a_successor_linked_both_ways()
             .await;
         assert_eq!(old_cert.body["renewed_by"], new.as_str());
         assert_eq!(old_cert.body["status"], "valid");
+
+        // A record suspended after its renewal was filed is not renewed around that decision.
+        let suspended = certified_ending(&app, "暂停续展枸杞", "LB-18-2611017006", 30).await;
+        let s_cert = app
+            .get(&format!("/api/v1/certifications/{suspended}"), None)
+            .await;
+        let mut filed = body("LB-18-2611017007", Some(&suspended));
+        filed["product_id"] = s_cert.body["product_id"].clone();
+        let filed = app.post("/api/v1/applications", Some(&a), &filed).await;
+        filed.assert(201);
+        let filed = filed.body["id"].as_str().unwrap().to_owned();
+        submit(&app, &filed).await.assert(200);
+        app.post(
+            &format!("/api/v1/certifications/{suspended}/suspend"),
+            Some(&agri),
+            &json!({"reason": "抽检不合格"}),
+        )
+        .await
+        .assert(200);
+        app.post(
+            &format!("/api/v1/applications/{filed}/start-review"),
+            Some(&agri),
+            &json!({}),
+        )
+        .await
+        .assert(200);
+        let r = app
+            .post(
+                &format!("/api/v1/applications/{filed}/decide"),
+                Some(&agri),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        r.assert(422);
+        assert_eq!(error_codes(&r), ["not_live"]);
 
         // Too early: a record ending in 700 days is not renewed yet.
         let far = certified_ending(&app, "远期续展枸杞", "LB-18-2611017003", 700).await;
