@@ -173,15 +173,19 @@ pub struct ListingView {
 
 pub fn views(conn: &mut DbConn, rows: &[ListingRow]) -> ApiResult<Vec<ListingView>> {
     let today = crate::clock::today();
+    let ids: Vec<String> = rows.iter().map(|r| r.enterprise_id.clone()).collect();
+    let names = super::repo::names_of(conn, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let e = super::repo::find(conn, &r.enterprise_id)?
+        let (name, uscc) = names
+            .get(&r.enterprise_id)
+            .cloned()
             .ok_or_else(|| ApiError::Internal(format!("listing {} names no enterprise", r.id)))?;
         out.push(ListingView {
             id: r.id.clone(),
             enterprise_id: r.enterprise_id.clone(),
-            enterprise_name: e.name,
-            uscc: e.uscc,
+            enterprise_name: name,
+            uscc,
             reason: r.reason.clone(),
             legal_basis: r.legal_basis.clone(),
             starts_on: r.starts_on,

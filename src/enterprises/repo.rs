@@ -110,6 +110,21 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<EnterpriseRow>> {
         .optional()
 }
 
+/// The names and USCCs of these enterprises, by id (one query for a page of rows that name them).
+pub fn names_of(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, (String, String)>> {
+    let rows: Vec<(String, String, String)> = enterprises::table
+        .filter(enterprises::id.eq_any(ids))
+        .select((enterprises::id, enterprises::name, enterprises::uscc))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, uscc)| (id, (name, uscc)))
+        .collect())
+}
+
 /// An enterprise's status: whether what it owns is public.
 pub fn status(conn: &mut DbConn, id: &str) -> QueryResult<Option<EnterpriseStatus>> {
     enterprises::table

@@ -410,10 +410,7 @@ pub async fn home(
     reader: Reader,
     caller: Caller,
 ) -> HttpResponse {
-    let (actor, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(signed_in(&req, &caller));
     let loaded = state.db(move |conn| dashboard(conn, &actor)).await;
     match loaded {
         Ok(mut page) => {
@@ -435,10 +432,7 @@ pub async fn verify_enterprise(
     id: web::Path<String>,
     form: web::Form<TokenForm>,
 ) -> HttpResponse {
-    let (actor, _) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, _) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let ctx = AuditCtx::of(&caller);
     let id = id.into_inner();
     match state

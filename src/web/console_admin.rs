@@ -120,10 +120,7 @@ pub async fn users_list(
     caller: Caller,
     q: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let (_, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (_, session) = or_answer!(signed_in(&req, &caller));
     users_page(
         &state,
         &reader,
@@ -147,10 +144,7 @@ pub async fn create_user(
     form: web::Form<NewUserForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (_, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (_, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let blank_none = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     let request = CreateUserRequest {
         username: form.username.clone().unwrap_or_default(),
@@ -199,10 +193,7 @@ pub async fn update_user(
     form: web::Form<AccountForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (_, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (_, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let request = match form.action.as_deref() {
         Some("disable") => UpdateUserRequest {
             disabled: Some(true),
@@ -326,10 +317,7 @@ pub async fn clients_list(
     caller: Caller,
     q: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let (_, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (_, session) = or_answer!(signed_in(&req, &caller));
     clients_page(
         &state,
         &reader,
@@ -354,10 +342,7 @@ pub async fn create_client(
     form: web::Form<NewClientForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (_, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (_, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let request = CreateApiClientRequest {
         name: form.name.clone().unwrap_or_default(),
         contact: form.contact.clone().unwrap_or_default(),

@@ -219,10 +219,7 @@ pub async fn apply_form(
     caller: Caller,
     q: web::Query<KindQuery>,
 ) -> HttpResponse {
-    let (actor, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(signed_in(&req, &caller));
     if actor.role != Role::Enterprise {
         return reader.failure(ApiError::Forbidden);
     }
@@ -250,10 +247,7 @@ pub async fn apply(
     form: web::Form<ApplyForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let raw_kind = form.kind.clone();
     let who = actor.clone();
     let lists = match state
@@ -459,10 +453,7 @@ pub async fn application(
     caller: Caller,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let (actor, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(signed_in(&req, &caller));
     application_page(
         &state,
         &reader,
@@ -493,10 +484,7 @@ pub async fn take_step(
     form: web::Form<StepForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let id = id.into_inner();
     let step = Step::BY_HAND
         .into_iter()
@@ -582,11 +570,12 @@ pub async fn amend(
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (actor, session) =
-        match posted(&req, &caller, &reader, form.get("csrf").map(String::as_str)) {
-            Ok(who) => who,
-            Err(res) => return *res,
-        };
+    let (actor, session) = or_answer!(posted(
+        &req,
+        &caller,
+        &reader,
+        form.get("csrf").map(String::as_str)
+    ));
     let id = id.into_inner();
     let audit = AuditCtx::of(&caller);
     let notice = state.settings.public_notice_days;

@@ -171,10 +171,7 @@ fn sectors(t: Tr) -> Vec<(&'static str, &'static str)> {
 
 #[get("/console/products/new")]
 pub async fn product_form(req: HttpRequest, reader: Reader, caller: Caller) -> HttpResponse {
-    let (actor, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(signed_in(&req, &caller));
     if actor.role != Role::Enterprise {
         return reader.failure(ApiError::Forbidden);
     }
@@ -193,10 +190,7 @@ pub async fn create_product(
     form: web::Form<ProductForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let mut errors = crate::error::Errors::new();
     let request = CreateProductRequest {
         enterprise_id: actor.enterprise_id.clone().unwrap_or_default(),
@@ -303,10 +297,7 @@ pub async fn edit_form(
     caller: Caller,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let (actor, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(signed_in(&req, &caller));
     let id = id.into_inner();
     let key = id.clone();
     let loaded = state
@@ -333,10 +324,7 @@ pub async fn edit_product(
     form: web::Form<ProductForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let id = id.into_inner();
     let mut errors = crate::error::Errors::new();
     let text = |v: &Option<String>| Some(v.clone().unwrap_or_default());
@@ -412,10 +400,7 @@ pub async fn request_change(
     form: web::Form<ProductForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (actor, _) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, _) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let id = id.into_inner();
     let audit = AuditCtx::of(&caller);
     let notice = state.settings.public_notice_days;
@@ -550,10 +535,7 @@ pub async fn standards_page(
     id: web::Path<String>,
     q: web::Query<CatalogueQuery>,
 ) -> HttpResponse {
-    let (actor, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(signed_in(&req, &caller));
     let q = q.into_inner().q.unwrap_or_default();
     standards_view(
         &state,
@@ -585,10 +567,7 @@ pub async fn declare_standard(
     form: web::Form<DeclareForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let id = id.into_inner();
     let ctx = AuditCtx::of(&caller);
     let (who, key) = (actor.clone(), id.clone());
@@ -632,10 +611,7 @@ pub async fn undeclare_standard(
     path: web::Path<(String, String)>,
     form: web::Form<super::console::TokenForm>,
 ) -> HttpResponse {
-    let (actor, _) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, _) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let (id, standard_id) = path.into_inner();
     let ctx = AuditCtx::of(&caller);
     let key = id.clone();

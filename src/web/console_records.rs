@@ -159,10 +159,7 @@ pub async fn record(
     caller: Caller,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let (actor, session) = match signed_in(&req, &caller) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(signed_in(&req, &caller));
     record_page(
         &state,
         &reader,
@@ -210,10 +207,7 @@ pub async fn act(
     form: web::Form<ActForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
-    let (actor, session) = match posted(&req, &caller, &reader, form.csrf.as_deref()) {
-        Ok(who) => who,
-        Err(res) => return *res,
-    };
+    let (actor, session) = or_answer!(posted(&req, &caller, &reader, form.csrf.as_deref()));
     let id = id.into_inner();
     let Some(action) = RecordAction::ALL
         .into_iter()

@@ -3,6 +3,17 @@
 //! Chinese or English (`i18n`). They read through the same repository, policy and cache-free
 //! loaders as the API; nothing here decides a rule of its own. No JavaScript is needed.
 
+/// The value of a console check (`signed_in`, `posted`), or, when it fails, the answer it
+/// gives instead (the way to the sign-in form, or 403 for a forged form).
+macro_rules! or_answer {
+    ($check:expr) => {
+        match $check {
+            Ok(value) => value,
+            Err(answer) => return *answer,
+        }
+    };
+}
+
 mod console;
 mod console_admin;
 mod console_applications;
