@@ -91,6 +91,15 @@ pub struct Settings {
     /// proxy); answers then carry `Strict-Transport-Security`. Off by default, since a browser
     /// that saw it would refuse a plain-HTTP development server for a year.
     pub hsts: bool,
+    /// `REGISTRY_WEBHOOK_ALLOW_PRIVATE`: `true` lets webhooks reach loopback, private and
+    /// link-local addresses (tests, a closed network). Off by default: a subscriber must not be
+    /// able to make the registry call into its own network.
+    pub webhook_allow_private: bool,
+    /// `REGISTRY_WEBHOOK_POLL_MS`: how often deliveries look for new events (default 1000).
+    pub webhook_poll: Duration,
+    /// `REGISTRY_WEBHOOK_RETRY_BASE_MS`: the first retry's delay, doubled at each failure up to
+    /// 1,800 times it (default 1000: 1 s, 2 s, … 30 min).
+    pub webhook_retry_base: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -268,17 +277,16 @@ impl Settings {
                     reason: "an IANA time zone, e.g. Asia/Shanghai",
                 })?,
             },
-            hsts: match get("REGISTRY_HSTS").as_deref().map(str::trim) {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(v) => {
-                    return Err(ConfigError::Invalid {
-                        name: "REGISTRY_HSTS",
-                        value: v.to_owned(),
-                        reason: "true or false",
-                    })
-                }
-            },
+            hsts: boolean(&get, "REGISTRY_HSTS")?,
+            webhook_allow_private: boolean(&get, "REGISTRY_WEBHOOK_ALLOW_PRIVATE")?,
+            webhook_poll: Duration::from_millis(
+                number(&get, "REGISTRY_WEBHOOK_POLL_MS", 1000)?.max(10),
+            ),
+            webhook_retry_base: Duration::from_millis(number(
+                &get,
+                "REGISTRY_WEBHOOK_RETRY_BASE_MS",
+                1000,
+            )?),
         })
     }
 
@@ -345,6 +353,19 @@ fn origins(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<String>, ConfigE
             }
         })
         .collect()
+}
+
+/// A `true` / `false` setting, false when unset.
+fn boolean(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match get(name).as_deref().map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(v) => Err(ConfigError::Invalid {
+            name,
+            value: v.to_owned(),
+            reason: "true or false",
+        }),
+    }
 }
 
 fn number(

@@ -39,3 +39,4 @@ pub mod synthetic;
 pub mod users;
 pub mod verify;
 pub mod web;
+pub mod webhooks;

@@ -23,6 +23,9 @@ pub const PUBLIC_ACTIONS: &[&str] = &[
     "designation.revoke",
     "certification.amend",
     "designation.amend",
+    // Announced once by a sweep when a record passes its end date (`records::expiry`).
+    "certification.expire",
+    "designation.expire",
     "enterprise.verify",
     "enterprise.create",
     "enterprise.create_with_uscc_override",

@@ -127,7 +127,17 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(crate::stats::routes::get_summary)
         .service(crate::api_clients::routes::create_client)
         .service(crate::api_clients::routes::list_clients)
+        .service(crate::api_clients::routes::get_client)
+        .service(crate::api_clients::routes::update_client)
         .service(crate::api_clients::routes::revoke_client)
+        .service(crate::webhooks::routes::create_webhook)
+        .service(crate::webhooks::routes::list_webhooks)
+        .service(crate::webhooks::routes::get_webhook)
+        .service(crate::webhooks::routes::delete_webhook)
+        .service(crate::webhooks::routes::rotate_secret)
+        .service(crate::webhooks::routes::replay_webhook)
+        .service(crate::webhooks::routes::resume_webhook)
+        .service(crate::webhooks::routes::list_deliveries)
         .service(audit::routes::verify_audit)
         .service(audit::routes::list_audit)
         .service(audit::routes::list_checkpoints);
@@ -454,6 +464,7 @@ impl Application {
         let cors_origins = std::sync::Arc::new(settings.cors_origins.clone());
         let data = web::Data::new(state);
         spawn_housekeeping(data.clone());
+        crate::webhooks::deliver::spawn(data.clone());
         let spec = crate::openapi::document();
         let server = HttpServer::new(move || {
             App::new()

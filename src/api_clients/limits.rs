@@ -2,20 +2,22 @@
 //! a stricter one on sign-in. Every limited answer says its quota in `X-RateLimit-*` headers;
 //! past it, 429 with `Retry-After`.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, ResponseError};
+use actix_web::{web, HttpMessage, ResponseError};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::{Quota, RateLimiter};
 
+use super::repo::KeyHolder;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -33,7 +35,8 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
 pub struct Limits {
     public: Keyed<IpAddr>,
     public_per_min: u32,
-    keys: Keyed<String>,
+    /// One limiter per quota in use: the default for keys, and each quota an admin set.
+    keys: Mutex<HashMap<u32, Arc<Keyed<String>>>>,
     key_per_min: u32,
     login: Keyed<IpAddr>,
     login_per_min: u32,
@@ -41,8 +44,8 @@ pub struct Limits {
     /// regulator's attention), so an address gets few of them.
     filings: Keyed<IpAddr>,
     filings_per_min: u32,
-    /// key hash → (client id, or None for an unknown key; when looked up).
-    key_cache: Mutex<std::collections::HashMap<String, (Option<String>, Instant)>>,
+    /// key hash → (its holder, or None for an unknown key; when looked up).
+    key_cache: Mutex<HashMap<String, (Option<KeyHolder>, Instant)>>,
 }
 
 fn quota(per_min: u32) -> Quota {
@@ -60,8 +63,7 @@ impl Limits {
             public: RateLimiter::keyed(quota(public_per_min))
                 .with_middleware::<StateInformationMiddleware>(),
             public_per_min,
-            keys: RateLimiter::keyed(quota(key_per_min))
-                .with_middleware::<StateInformationMiddleware>(),
+            keys: Mutex::new(HashMap::new()),
             key_per_min,
             login: RateLimiter::keyed(quota(login_per_min))
                 .with_middleware::<StateInformationMiddleware>(),
@@ -77,14 +79,27 @@ impl Limits {
         self.key_cache.lock().expect("key cache").remove(hash);
     }
 
-    fn cached(&self, hash: &str) -> Option<Option<String>> {
+    /// The limiter of keys with this quota (requests per minute).
+    fn for_quota(&self, per_min: u32) -> Arc<Keyed<String>> {
+        let mut keys = self.keys.lock().expect("key limiters");
+        keys.entry(per_min)
+            .or_insert_with(|| {
+                Arc::new(
+                    RateLimiter::keyed(quota(per_min))
+                        .with_middleware::<StateInformationMiddleware>(),
+                )
+            })
+            .clone()
+    }
+
+    fn cached(&self, hash: &str) -> Option<Option<KeyHolder>> {
         let map = self.key_cache.lock().expect("key cache");
         map.get(hash)
             .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
             .map(|(c, _)| c.clone())
     }
 
-    fn remember(&self, hash: String, client: Option<String>) {
+    fn remember(&self, hash: String, client: Option<KeyHolder>) {
         let mut map = self.key_cache.lock().expect("key cache");
         if map.len() > 10_000 {
             map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
@@ -170,8 +185,15 @@ pub async fn rate_limit(
             }
         };
         match client {
-            Some(client) => {
-                verdicts.push(check("api_key", &limits.keys, &client, limits.key_per_min))
+            Some(holder) => {
+                // Handlers that act for the app itself (its webhooks) read who it is from here.
+                req.extensions_mut().insert(holder.clone());
+                let per_min = holder
+                    .quota_per_min
+                    .and_then(|q| u32::try_from(q).ok())
+                    .unwrap_or(limits.key_per_min);
+                let limiter = limits.for_quota(per_min);
+                verdicts.push(check("api_key", &limiter, &holder.client_id, per_min))
             }
             // Guessing keys must not be a way around the public quota: a wrong key is
             // counted against the caller's address like an anonymous request, then refused.

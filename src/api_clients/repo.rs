@@ -19,6 +19,15 @@ pub struct ApiClientRow {
     pub created_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub purpose: String,
+    pub quota_per_min: Option<i32>,
+}
+
+/// What a request's key stands for: the client, and its own quota if an admin set one.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct KeyHolder {
+    pub client_id: String,
+    pub quota_per_min: Option<i32>,
 }
 
 pub fn hash_key(key: &str) -> String {
@@ -26,11 +35,11 @@ pub fn hash_key(key: &str) -> String {
 }
 
 /// The client a key belongs to, if the key exists and is not revoked.
-pub fn find_active_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+pub fn find_active_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<KeyHolder>> {
     api_clients::table
         .filter(api_clients::key_hash.eq(hash_key(key)))
         .filter(api_clients::revoked_at.is_null())
-        .select(api_clients::id)
+        .select((api_clients::id, api_clients::quota_per_min))
         .first(conn)
         .optional()
 }
@@ -42,16 +51,47 @@ pub fn insert(conn: &mut DbConn, row: &ApiClientRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn list(conn: &mut DbConn, page: &PageRequest) -> QueryResult<Vec<ApiClientRow>> {
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ApiClientRow>> {
+    api_clients::table
+        .find(id)
+        .select(ApiClientRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Clients in id order; only those `owner` created when given (`None`: all, for admins).
+pub fn list(
+    conn: &mut DbConn,
+    owner: Option<&str>,
+    page: &PageRequest,
+) -> QueryResult<Vec<ApiClientRow>> {
     let mut query = api_clients::table
         .select(ApiClientRow::as_select())
         .order(api_clients::id.asc())
         .limit(page.fetch())
         .into_boxed();
+    if let Some(owner) = owner {
+        query = query.filter(api_clients::created_by.eq(owner.to_owned()));
+    }
     if let Some(a) = &page.after {
         query = query.filter(api_clients::id.gt(a.clone()));
     }
     query.load(conn)
+}
+
+/// How many live clients a user holds (self-service is capped per user).
+pub fn count_live_of(conn: &mut DbConn, owner: &str) -> QueryResult<i64> {
+    api_clients::table
+        .filter(api_clients::created_by.eq(owner))
+        .filter(api_clients::revoked_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_quota(conn: &mut DbConn, id: &str, quota: Option<i32>) -> QueryResult<usize> {
+    diesel::update(api_clients::table.find(id))
+        .set(api_clients::quota_per_min.eq(quota))
+        .execute(conn)
 }
 
 /// Revokes a client that is not revoked yet; `None` when there is none.

@@ -1,6 +1,7 @@
-//! `/api/v1/api-clients` (admins): register an app and show its key once, list, revoke.
+//! `/api/v1/api-clients`: any signed-in user registers its apps and gets each key once, lists and
+//! revokes its own; admins see and revoke all, and set a client's quota.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -9,12 +10,18 @@ use utoipa::{IntoParams, ToSchema};
 use super::limits::Limits;
 use super::repo::{self, hash_key, ApiClientRow};
 use crate::audit::{self, AuditCtx, Change};
-use crate::auth::{check, Action, Caller, Target};
-use crate::db::write_tx;
+use crate::auth::{Actor, Caller};
+use crate::db::{write_tx, DbConn};
+use crate::domain::Role;
 use crate::error::{ApiError, ApiResult, Errors, Problem};
 use crate::http::Json;
 use crate::pagination::PageRequest;
 use crate::state::AppState;
+
+/// How many live clients one user may hold; an admin registers more on request.
+pub const CLIENTS_PER_USER: i64 = 10;
+/// The highest quota an admin may set (requests per minute).
+const MAX_QUOTA: i32 = 1_000_000;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiClientView {
@@ -22,9 +29,14 @@ pub struct ApiClientView {
     #[schema(example = "青海消费品扫码查询 App")]
     pub name: String,
     pub contact: String,
+    #[schema(example = "Shows shoppers whether a product's certificate is valid")]
+    pub purpose: String,
     /// The first characters of the key, to recognise it.
     #[schema(example = "rk_Q3xv")]
     pub key_prefix: String,
+    /// Requests per minute this key may make; `null` for the default quota of keys.
+    #[schema(example = 600)]
+    pub quota_per_min: Option<i32>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -35,7 +47,9 @@ impl From<&ApiClientRow> for ApiClientView {
             id: r.id.clone(),
             name: r.name.clone(),
             contact: r.contact.clone(),
+            purpose: r.purpose.clone(),
             key_prefix: r.key_prefix.clone(),
+            quota_per_min: r.quota_per_min,
             created_at: crate::clock::to_utc(r.created_at),
             revoked_at: r.revoked_at.map(crate::clock::to_utc),
         }
@@ -51,23 +65,66 @@ pub struct CreatedApiClient {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"name": "青海消费品扫码查询 App", "contact": "dev@example.com"}))]
+#[schema(example = json!({"name": "青海消费品扫码查询 App", "contact": "dev@example.com",
+    "purpose": "Shows shoppers whether a product's certificate is valid"}))]
 pub struct CreateApiClientRequest {
     pub name: String,
+    /// How the registry reaches the app's developers (an e-mail address or a telephone number).
     pub contact: String,
+    /// What the app does with the register's data.
+    #[serde(default)]
+    pub purpose: String,
+    /// Admins only: requests per minute for this key (default: the keys' default quota).
+    #[serde(default)]
+    pub quota_per_min: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"quota_per_min": 6000}))]
+pub struct UpdateApiClientRequest {
+    /// Requests per minute, 1 to 1,000,000; `null` returns the key to the default quota.
+    pub quota_per_min: Option<i32>,
 }
 
 crate::page_type!(ApiClientPage, ApiClientView);
 
-/// Create an API client and its key (admins)
+fn is_admin(actor: &Actor) -> bool {
+    actor.role == Role::Admin
+}
+
+fn quota(errors: &mut Errors, q: Option<i32>) -> Option<i32> {
+    let q = q?;
+    if (1..=MAX_QUOTA).contains(&q) {
+        Some(q)
+    } else {
+        errors.push(
+            "quota_per_min",
+            "out_of_range",
+            "1 to 1000000 requests per minute",
+        );
+        None
+    }
+}
+
+/// A client the actor may see: its own, or any for an admin. Others do not exist for it (404).
+fn visible_client(conn: &mut DbConn, actor: &Actor, id: &str) -> ApiResult<ApiClientRow> {
+    repo::find(conn, id)?
+        .filter(|c| is_admin(actor) || c.created_by.as_deref() == Some(actor.user_id.as_str()))
+        .ok_or(ApiError::NotFound)
+}
+
+/// Register an API client and get its key (any signed-in user)
+///
+/// The key is in this answer only. Each user holds at most ten live clients; only admins set
+/// `quota_per_min`.
 #[utoipa::path(
     post, path = "/api/v1/api-clients", tag = "api clients",
     request_body = CreateApiClientRequest,
     responses(
         (status = 201, description = "Registered; the key is in this answer only", body = CreatedApiClient),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`quota_per_min` set by a non-admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or too long, or the user already holds ten live clients (`too_many_clients`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -85,20 +142,24 @@ pub async fn create_client(
         .json(created))
 }
 
-/// Registers an app and mints its key (shown in this answer only). Admins only.
+/// Registers an app for the signed-in user and mints its key (shown in this answer only).
 pub async fn register(
     state: &AppState,
     caller: &Caller,
     body: &CreateApiClientRequest,
 ) -> ApiResult<CreatedApiClient> {
-    check(
-        caller.actor.as_ref(),
-        Action::ManageUsers,
-        Target::default(),
-    )?;
+    let actor = caller.actor()?.clone();
+    if body.quota_per_min.is_some() && !is_admin(&actor) {
+        return Err(ApiError::Forbidden);
+    }
     let mut errors = Errors::new();
     let name = crate::domain::text(&mut errors, "name", &body.name, 200);
     let contact = crate::domain::text(&mut errors, "contact", &body.contact, 200);
+    let purpose = body.purpose.trim();
+    if purpose.chars().count() > 1000 {
+        errors.push("purpose", "too_long", "at most 1000 characters");
+    }
+    let quota = quota(&mut errors, body.quota_per_min);
     errors.finish()?;
     let (Some(name), Some(contact)) = (name, contact) else {
         return Err(ApiError::Internal("validated".into()));
@@ -115,15 +176,27 @@ pub async fn register(
         contact,
         key_prefix: key[..7].to_owned(),
         key_hash: hash_key(&key),
-        created_by: caller.actor.as_ref().map(|a| a.user_id.clone()),
+        created_by: Some(actor.user_id.clone()),
         created_at: crate::clock::now(),
         revoked_at: None,
+        purpose: purpose.to_owned(),
+        quota_per_min: quota,
     };
     let ctx = AuditCtx::of(caller);
     let r = row.clone();
     state
         .db(move |conn| {
             write_tx(conn, |conn| {
+                if !is_admin(&actor) && repo::count_live_of(conn, &actor.user_id)? >= CLIENTS_PER_USER
+                {
+                    return Err(ApiError::Refused {
+                        code: "too_many_clients",
+                        field: "name",
+                        detail: format!(
+                            "a user holds at most {CLIENTS_PER_USER} live API clients: revoke one first"
+                        ),
+                    });
+                }
                 repo::insert(conn, &r)?;
                 audit::record(
                     conn,
@@ -156,14 +229,14 @@ pub struct ListClientsQuery {
     pub cursor: Option<String>,
 }
 
-/// List API clients (admins)
+/// List API clients: one's own (admins: all)
 #[utoipa::path(
     get, path = "/api/v1/api-clients", tag = "api clients",
     params(ListClientsQuery),
     responses(
         (status = 200, body = ApiClientPage),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -173,16 +246,17 @@ pub async fn list_clients(
     caller: Caller,
     q: web::Query<ListClientsQuery>,
 ) -> ApiResult<HttpResponse> {
-    check(
-        caller.actor.as_ref(),
-        Action::ManageUsers,
-        Target::default(),
-    )?;
+    let actor = caller.actor()?.clone();
     let mut errors = Errors::new();
     let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
     errors.finish()?;
     let p = page.clone();
-    let rows: Vec<ApiClientRow> = state.db(move |conn| Ok(repo::list(conn, &p)?)).await?;
+    let rows: Vec<ApiClientRow> = state
+        .db(move |conn| {
+            let owner = (!is_admin(&actor)).then_some(actor.user_id.as_str());
+            Ok(repo::list(conn, owner, &p)?)
+        })
+        .await?;
     let (rows, next_cursor) = page.finish(rows, |r| &r.id);
     Ok(HttpResponse::Ok().json(ApiClientPage {
         items: rows.iter().map(ApiClientView::from).collect(),
@@ -190,15 +264,96 @@ pub async fn list_clients(
     }))
 }
 
-/// Revoke an API client's key (admins)
+/// One API client (its owner, admins)
+#[utoipa::path(
+    get, path = "/api/v1/api-clients/{id}", tag = "api clients",
+    params(("id" = String, Path, description = "API client id")),
+    responses(
+        (status = 200, body = ApiClientView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or another user's", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/api-clients/{id}")]
+pub async fn get_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let id = id.into_inner();
+    let row = state
+        .db(move |conn| visible_client(conn, &actor, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(ApiClientView::from(&row)))
+}
+
+/// Set an API client's quota (admins)
+#[utoipa::path(
+    patch, path = "/api/v1/api-clients/{id}", tag = "api clients",
+    params(("id" = String, Path, description = "API client id")),
+    request_body = UpdateApiClientRequest,
+    responses(
+        (status = 200, description = "The quota applies from the next request", body = ApiClientView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The owner, not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/api-clients/{id}")]
+pub async fn update_client(
+    state: web::Data<AppState>,
+    limits: web::Data<Limits>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<UpdateApiClientRequest>,
+) -> ApiResult<HttpResponse> {
+    let actor = caller.actor()?.clone();
+    let mut errors = Errors::new();
+    let q = quota(&mut errors, body.0.quota_per_min);
+    errors.finish()?;
+    let id = id.into_inner();
+    let ctx = AuditCtx::of(&caller);
+    let row = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                let before = visible_client(conn, &actor, &id)?;
+                if !is_admin(&actor) {
+                    return Err(ApiError::Forbidden);
+                }
+                repo::set_quota(conn, &id, q)?;
+                let after = repo::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                audit::record(
+                    conn,
+                    &ctx,
+                    Change {
+                        action: "api_client.set_quota",
+                        entity_type: "api_client",
+                        entity_id: &id,
+                        before: serde_json::to_value(ApiClientView::from(&before)).ok(),
+                        after: serde_json::to_value(ApiClientView::from(&after)).ok(),
+                        reason: None,
+                    },
+                )?;
+                Ok(after)
+            })
+        })
+        .await?;
+    limits.forget_key(&row.key_hash);
+    Ok(HttpResponse::Ok().json(ApiClientView::from(&row)))
+}
+
+/// Revoke an API client's key (its owner, admins)
 #[utoipa::path(
     delete, path = "/api/v1/api-clients/{id}", tag = "api clients",
     params(("id" = String, Path, description = "API client id")),
     responses(
-        (status = 204, description = "Revoked: the key gets 401 from now on"),
+        (status = 204, description = "Revoked: the key gets 401 from now on, and its webhooks stop"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown or already revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, another user's, or already revoked", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -213,22 +368,19 @@ pub async fn revoke_client(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Revokes a key: it answers 401 from now on. Admins only.
+/// Revokes a key: it answers 401 from now on. Its owner or an admin.
 pub async fn revoke(
     state: &AppState,
     limits: &Limits,
     caller: &Caller,
     id: String,
 ) -> ApiResult<()> {
-    check(
-        caller.actor.as_ref(),
-        Action::ManageUsers,
-        Target::default(),
-    )?;
+    let actor = caller.actor()?.clone();
     let ctx = AuditCtx::of(caller);
     let hash = state
         .db(move |conn| {
             write_tx(conn, |conn| {
+                visible_client(conn, &actor, &id)?;
                 let row = repo::revoke(conn, &id)?.ok_or(ApiError::NotFound)?;
                 audit::record(
                     conn,

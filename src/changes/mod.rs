@@ -10,7 +10,7 @@ mod repo;
 pub mod routes;
 
 pub use crate::publication::PUBLIC_ACTIONS;
-pub use repo::feed;
+pub use repo::{feed, href};
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -5,7 +5,8 @@ use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::publication;
 
-fn href(entity_type: &str, id: &str) -> String {
+/// Where the entity a change names is read.
+pub fn href(entity_type: &str, id: &str) -> String {
     let collection = match entity_type {
         "certification" => "certifications",
         "designation" => "designations",

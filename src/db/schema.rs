@@ -244,6 +244,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     spot_check_targets,
     inspector_conflicts,
     renewals,
+    webhooks,
+    webhook_deliveries,
 );
 
 diesel::table! {
@@ -370,6 +372,7 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> Integer,
         certified -> Text,
+        expiry_published -> Bool,
     }
 }
 
@@ -390,6 +393,7 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> Integer,
         certified -> Text,
+        expiry_published -> Bool,
     }
 }
 
@@ -417,6 +421,44 @@ diesel::table! {
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        purpose -> Text,
+        quota_per_min -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        client_id -> Text,
+        url -> Text,
+        secret -> Text,
+        event_types -> Text,
+        enterprise_id -> Nullable<Text>,
+        product_id -> Nullable<Text>,
+        kind -> Nullable<Text>,
+        cursor -> BigInt,
+        status -> Text,
+        paused_reason -> Nullable<Text>,
+        failures -> Integer,
+        failing_since -> Nullable<Timestamp>,
+        next_attempt_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        seq -> BigInt,
+        event_type -> Text,
+        attempt -> Integer,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        succeeded -> Bool,
+        duration_ms -> Integer,
+        at -> Timestamp,
     }
 }
 
@@ -501,6 +543,8 @@ diesel::table! {
 }
 
 diesel::joinable!(credit_listings -> enterprises (enterprise_id));
+diesel::joinable!(webhooks -> api_clients (client_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(spot_check_targets -> spot_checks (spot_check_id));
 diesel::joinable!(gi_protected_areas -> geographical_indications (gi_id));
 diesel::joinable!(application_events -> applications (application_id));

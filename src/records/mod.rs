@@ -6,6 +6,7 @@ pub mod bodies;
 pub mod certificates;
 pub mod certified;
 pub mod designations;
+pub mod expiry;
 pub mod history;
 pub mod renewals;
 pub mod routes;

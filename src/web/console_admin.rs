@@ -288,7 +288,7 @@ async fn clients_page(
         .db(move |conn| {
             check(actor.as_ref(), Action::ManageUsers, Target::default())?;
             let page = page_of(cursor.as_deref())?;
-            let rows = crate::api_clients::repo::list(conn, &page)?;
+            let rows = crate::api_clients::repo::list(conn, None, &page)?;
             Ok(page.finish(rows, |c| &c.id))
         })
         .await;
@@ -346,6 +346,8 @@ pub async fn create_client(
     let request = CreateApiClientRequest {
         name: form.name.clone().unwrap_or_default(),
         contact: form.contact.clone().unwrap_or_default(),
+        purpose: String::new(),
+        quota_per_min: None,
     };
     let (form, errors, created, status) = match clients::register(&state, &caller, &request).await {
         Ok(created) => (

@@ -313,6 +313,10 @@ pub fn settings(url: &str, extra: &[(&str, &str)]) -> Settings {
         | "REGISTRY_LOGIN_RATE_PER_MIN"
         | "REGISTRY_FILING_RATE_PER_MIN"
         | "REGISTRY_API_KEY_RATE_PER_MIN" => Some("1000000".into()),
+        // Webhook receivers in tests listen on loopback, and retries must not take seconds.
+        "REGISTRY_WEBHOOK_ALLOW_PRIVATE" => Some("true".into()),
+        "REGISTRY_WEBHOOK_POLL_MS" => Some("100".into()),
+        "REGISTRY_WEBHOOK_RETRY_BASE_MS" => Some("0".into()),
         _ => None,
     })
     .expect("test settings")

@@ -22,4 +22,5 @@ mod supervision;
 mod synthetic;
 mod users;
 mod verification;
+mod webhooks;
 mod workflow;
