@@ -52,6 +52,8 @@ pub struct Settings {
     /// `REGISTRY_ANSWER_CACHE_MB`: memory for answers kept (0 turns the cache off), each
     /// dropped when a record it depends on changes (`crate::cache`).
     pub answer_cache_mb: u64,
+    /// `REGISTRY_EXPORT_PAGE_SIZE`: rows an export reads per query (1-10000).
+    pub export_page_size: i64,
     /// `REGISTRY_SESSION_MAX_DAYS`: a session (a refresh-token family) ends this many days after
     /// sign-in however often it is refreshed.
     pub session_max_age: Duration,
@@ -256,6 +258,8 @@ impl Settings {
             filing_rate_per_min: number(&get, "REGISTRY_FILING_RATE_PER_MIN", 5)?
                 .clamp(1, u32::MAX as u64) as u32,
             answer_cache_mb: number(&get, "REGISTRY_ANSWER_CACHE_MB", 32)?,
+            export_page_size: number(&get, "REGISTRY_EXPORT_PAGE_SIZE", 1000)?.clamp(1, 10_000)
+                as i64,
             generated_jwt_secret,
             jwt_secret_previous,
             signing_key,

@@ -14,6 +14,7 @@ pub mod db;
 pub mod domain;
 pub mod enterprises;
 pub mod error;
+pub mod exports;
 pub mod gis;
 pub mod health;
 pub mod http;

@@ -187,6 +187,24 @@ where
     })
 }
 
+/// A consistent read of many statements: one snapshot for all of them, so no commit can fall
+/// between two of them. PostgreSQL: `REPEATABLE READ READ ONLY` (the snapshot is taken at the
+/// first query). SQLite: a deferred transaction, whose first read fixes the WAL snapshot that
+/// every later read sees, while writers carry on.
+pub fn read_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if let DbConn::Pg(c) = conn {
+            // Must be the transaction's first statement.
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(conn)
+    })
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`: both backends have it; used for case-insensitive `q` searches.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;

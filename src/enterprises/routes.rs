@@ -21,7 +21,7 @@ fn can_read_private(actor: Option<&Actor>, row: &repo::EnterpriseRow) -> bool {
     policy::allows(actor, Action::ReadPrivate, target)
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListEnterprisesQuery {
     /// GB/T 2260 code; a prefecture matches its counties too.
@@ -36,6 +36,23 @@ pub struct ListEnterprisesQuery {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+impl ListEnterprisesQuery {
+    /// The filter and page asked for, each bad value named in `errors` (shared with the export).
+    pub fn parse(&self, errors: &mut Errors) -> (EnterpriseFilter, PageRequest) {
+        let page = PageRequest::parse(errors, self.limit.as_deref(), self.cursor.as_deref());
+        let filter = EnterpriseFilter {
+            region_code: self
+                .region_code
+                .as_deref()
+                .and_then(|r| domain::region_code_shape(errors, "region_code", r)),
+            sector: parse_param::<Sector>(errors, "sector", self.sector.as_deref()),
+            status: parse_param::<EnterpriseStatus>(errors, "status", self.status.as_deref()),
+            q: self.q.clone().filter(|s| !s.trim().is_empty()),
+        };
+        (filter, page)
+    }
 }
 
 /// List enterprises
@@ -56,16 +73,7 @@ pub async fn list_enterprises(
     q: web::Query<ListEnterprisesQuery>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
-    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
-    let filter = EnterpriseFilter {
-        region_code: q
-            .region_code
-            .as_deref()
-            .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
-        sector: parse_param::<Sector>(&mut errors, "sector", q.sector.as_deref()),
-        status: parse_param::<EnterpriseStatus>(&mut errors, "status", q.status.as_deref()),
-        q: q.q.clone().filter(|s| !s.trim().is_empty()),
-    };
+    let (filter, page) = q.parse(&mut errors);
     errors.finish()?;
     let vis = policy::visibility(caller.actor.as_ref());
     let actor = caller.actor.clone();

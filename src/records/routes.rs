@@ -137,7 +137,7 @@ macro_rules! record_actions {
 // ---------------------------------------------------------------------------------------------
 // Certificates
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListCertsQuery {
     #[param(value_type = Option<ApplicationKind>, example = "green_food")]
@@ -160,6 +160,26 @@ pub struct ListCertsQuery {
     pub cursor: Option<String>,
 }
 
+impl ListCertsQuery {
+    /// The filter and page asked for, each bad value named in `errors` (shared with the export).
+    pub fn parse(&self, errors: &mut Errors) -> (CertFilter, PageRequest) {
+        let page = PageRequest::parse(errors, self.limit.as_deref(), self.cursor.as_deref());
+        let filter = CertFilter {
+            kind: parse_param::<ApplicationKind>(errors, "kind", self.kind.as_deref()),
+            status: status_filter::<CertRow>(errors, self.status.as_deref()),
+            enterprise_id: self.enterprise_id.clone(),
+            product_id: self.product_id.clone(),
+            region_code: self
+                .region_code
+                .as_deref()
+                .and_then(|r| domain::region_code_shape(errors, "region_code", r)),
+            valid_on: parse_date(errors, "valid_on", self.valid_on.as_deref()),
+            expiring_by: expiring_by(errors, self.expiring_within.as_deref()),
+        };
+        (filter, page)
+    }
+}
+
 /// List certificates
 #[utoipa::path(
     get, path = "/api/v1/certifications", tag = "certifications",
@@ -174,19 +194,7 @@ pub async fn list_certifications(
     q: web::Query<ListCertsQuery>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
-    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
-    let filter = CertFilter {
-        kind: parse_param::<ApplicationKind>(&mut errors, "kind", q.kind.as_deref()),
-        status: status_filter::<CertRow>(&mut errors, q.status.as_deref()),
-        enterprise_id: q.enterprise_id.clone(),
-        product_id: q.product_id.clone(),
-        region_code: q
-            .region_code
-            .as_deref()
-            .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
-        valid_on: parse_date(&mut errors, "valid_on", q.valid_on.as_deref()),
-        expiring_by: expiring_by(&mut errors, q.expiring_within.as_deref()),
-    };
+    let (filter, page) = q.parse(&mut errors);
     errors.finish()?;
     let (items, next_cursor) = list_page::<CertRow>(state, caller, filter, page).await?;
     Ok(HttpResponse::Ok().json(CertPage { items, next_cursor }))
@@ -274,7 +282,7 @@ pub async fn list_bodies(
 // ---------------------------------------------------------------------------------------------
 // Designations
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListDesignationsQuery {
     #[param(value_type = Option<ApplicationKind>, example = "provincial_famous_brand")]
@@ -298,6 +306,27 @@ pub struct ListDesignationsQuery {
     pub cursor: Option<String>,
 }
 
+impl ListDesignationsQuery {
+    /// The filter and page asked for, each bad value named in `errors` (shared with the export).
+    pub fn parse(&self, errors: &mut Errors) -> (DesignationFilter, PageRequest) {
+        let page = PageRequest::parse(errors, self.limit.as_deref(), self.cursor.as_deref());
+        let filter = DesignationFilter {
+            kind: parse_param::<ApplicationKind>(errors, "kind", self.kind.as_deref()),
+            status: status_filter::<DesignationRow>(errors, self.status.as_deref()),
+            enterprise_id: self.enterprise_id.clone(),
+            product_id: self.product_id.clone(),
+            geographical_indication_id: self.geographical_indication_id.clone(),
+            region_code: self
+                .region_code
+                .as_deref()
+                .and_then(|r| domain::region_code_shape(errors, "region_code", r)),
+            valid_on: parse_date(errors, "valid_on", self.valid_on.as_deref()),
+            expiring_by: expiring_by(errors, self.expiring_within.as_deref()),
+        };
+        (filter, page)
+    }
+}
+
 /// List designations
 #[utoipa::path(
     get, path = "/api/v1/designations", tag = "designations",
@@ -312,20 +341,7 @@ pub async fn list_designations(
     q: web::Query<ListDesignationsQuery>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
-    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
-    let filter = DesignationFilter {
-        kind: parse_param::<ApplicationKind>(&mut errors, "kind", q.kind.as_deref()),
-        status: status_filter::<DesignationRow>(&mut errors, q.status.as_deref()),
-        enterprise_id: q.enterprise_id.clone(),
-        product_id: q.product_id.clone(),
-        geographical_indication_id: q.geographical_indication_id.clone(),
-        region_code: q
-            .region_code
-            .as_deref()
-            .and_then(|r| domain::region_code_shape(&mut errors, "region_code", r)),
-        valid_on: parse_date(&mut errors, "valid_on", q.valid_on.as_deref()),
-        expiring_by: expiring_by(&mut errors, q.expiring_within.as_deref()),
-    };
+    let (filter, page) = q.parse(&mut errors);
     errors.finish()?;
     let (items, next_cursor) = list_page::<DesignationRow>(state, caller, filter, page).await?;
     Ok(HttpResponse::Ok().json(DesignationPage { items, next_cursor }))

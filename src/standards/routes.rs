@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 crate::page_type!(StandardPage, StandardView);
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListStandardsQuery {
     /// Exact code in any spelling (`GB/T 19630—2019` finds `GB/T 19630-2019`).
@@ -34,6 +34,24 @@ pub struct ListStandardsQuery {
     pub cursor: Option<String>,
 }
 
+impl ListStandardsQuery {
+    /// The filter and page asked for, each bad value named in `errors` (shared with the export).
+    pub fn parse(&self, errors: &mut Errors) -> (StandardFilter, PageRequest) {
+        let page = PageRequest::parse(errors, self.limit.as_deref(), self.cursor.as_deref());
+        let filter = StandardFilter {
+            code: self
+                .code
+                .as_deref()
+                .and_then(|c| errors.take("code", StandardCode::parse(c)))
+                .map(|c| c.to_string()),
+            level: parse_param::<StandardLevel>(errors, "level", self.level.as_deref()),
+            status: parse_param::<StandardStatus>(errors, "status", self.status.as_deref()),
+            q: self.q.clone().filter(|s| !s.trim().is_empty()),
+        };
+        (filter, page)
+    }
+}
+
 /// Search the standards catalogue
 #[utoipa::path(
     get, path = "/api/v1/standards", tag = "standards",
@@ -46,17 +64,7 @@ pub async fn list_standards(
     q: web::Query<ListStandardsQuery>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Errors::new();
-    let page = PageRequest::parse(&mut errors, q.limit.as_deref(), q.cursor.as_deref());
-    let filter = StandardFilter {
-        code: q
-            .code
-            .as_deref()
-            .and_then(|c| errors.take("code", StandardCode::parse(c)))
-            .map(|c| c.to_string()),
-        level: parse_param::<StandardLevel>(&mut errors, "level", q.level.as_deref()),
-        status: parse_param::<StandardStatus>(&mut errors, "status", q.status.as_deref()),
-        q: q.q.clone().filter(|s| !s.trim().is_empty()),
-    };
+    let (filter, page) = q.parse(&mut errors);
     errors.finish()?;
     let p = page.clone();
     let (rows, next_cursor) = state

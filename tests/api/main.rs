@@ -8,6 +8,7 @@ mod auth;
 mod console;
 mod console_work;
 mod enterprises;
+mod exports;
 mod migrations;
 mod pages;
 mod platform;
