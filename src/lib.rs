@@ -18,6 +18,7 @@ pub mod exports;
 pub mod gis;
 pub mod health;
 pub mod http;
+pub mod imports;
 pub mod net;
 pub mod observe;
 pub mod openapi;

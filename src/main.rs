@@ -78,6 +78,21 @@ enum Command {
         #[command(subcommand)]
         command: SpotCheckCommand,
     },
+    /// Import products (of one enterprise) or historical designations from a CSV or XLSX file,
+    /// as `POST /api/v1/imports` does: every row validated first, nothing written unless all
+    /// are valid, rows already registered left unchanged. Columns: see the README.
+    Import {
+        file: std::path::PathBuf,
+        /// products or designations.
+        #[arg(long)]
+        kind: String,
+        /// Import as this user (its rights apply); without it, as the operator.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: Option<String>,
+        /// Products: the enterprise id (an enterprise user's own by default).
+        #[arg(long, value_name = "ID")]
+        enterprise: Option<String>,
+    },
     /// Write a signed snapshot of the public register: one JSON Lines file per entity,
     /// manifest.json (counts, SHA-256, the change-feed sequence it is consistent with) and
     /// manifest.jws (signed with the registry's key); or check one (`export verify DIR`).
@@ -385,6 +400,37 @@ fn run(command: Command) -> AnyResult<ExitCode> {
                 "snapshot at sequence {} written to {}",
                 manifest.sequence,
                 to.display()
+            );
+        }
+        Command::Import {
+            file,
+            kind,
+            as_user,
+            enterprise,
+        } => {
+            let kind = registry::domain::ImportKind::parse(&kind).map_err(|e| e.to_string())?;
+            let checkpointer = std::sync::Arc::new(registry::signing::Checkpointer {
+                keyring: std::sync::Arc::new(keyring(&settings)?),
+                every: settings.checkpoint_every,
+            });
+            let (pool, _) = prepare_database(&settings)?;
+            let started = std::time::Instant::now();
+            let (job, counts) = registry::imports::run::import_file(
+                &mut *pool.get()?,
+                &file,
+                kind,
+                as_user.as_deref(),
+                enterprise,
+                Some(checkpointer),
+                &|line| eprintln!("{line}"),
+            )?;
+            println!(
+                "import {}: {} rows, {} created, {} unchanged in {:.1} s",
+                job.id,
+                job.total_rows,
+                counts.created,
+                counts.unchanged,
+                started.elapsed().as_secs_f64()
             );
         }
         Command::Serve { demo } => serve(settings, demo)?,

@@ -57,6 +57,8 @@ pub const ENTITY_TYPES: &[&str] = &[
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = publications)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+// Bulk-loaded (`bulk_insert!`, imports): `COPY` needs every column given.
+#[diesel(treat_none_as_default_value = false)]
 pub struct Publication {
     pub seq: i64,
     pub entity_type: String,
@@ -112,6 +114,77 @@ fn is_public(conn: &mut DbConn, entity_type: &str, entity_id: &str) -> QueryResu
         _ => return Ok(true),
     };
     Ok(status == Some(EnterpriseStatus::Active))
+}
+
+/// [`on_change`] for many changes at once, in their order (bulk imports): one query finds which
+/// of the products and enterprises named are public, and the entries go in with one insert.
+/// Changes that publish or withdraw an enterprise's products take the one-by-one path.
+pub fn on_changes(
+    conn: &mut DbConn,
+    changes: &[(&str, &str, &str)],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let cascades = |a: &str| {
+        matches!(
+            a,
+            "enterprise.verify"
+                | "enterprise.reinstate"
+                | "enterprise.suspend"
+                | "enterprise.deregister"
+        )
+    };
+    if changes.iter().any(|(a, _, _)| cascades(a)) {
+        for (action, entity_type, entity_id) in changes {
+            on_change(conn, action, entity_type, entity_id, at)?;
+        }
+        return Ok(());
+    }
+    let public: Vec<&(&str, &str, &str)> = changes
+        .iter()
+        .filter(|(a, _, _)| PUBLIC_ACTIONS.contains(a))
+        .collect();
+    let ids_of = |t: &str| -> Vec<String> {
+        public
+            .iter()
+            .filter(|(_, et, _)| *et == t)
+            .map(|(_, _, id)| (*id).to_owned())
+            .collect()
+    };
+    let mut shown = std::collections::HashSet::new();
+    for chunk in ids_of("product").chunks(1000) {
+        let ids: Vec<String> = products::table
+            .inner_join(enterprises::table)
+            .filter(products::id.eq_any(chunk))
+            .filter(enterprises::status.eq(EnterpriseStatus::Active))
+            .select(products::id)
+            .load(conn)?;
+        shown.extend(ids);
+    }
+    for chunk in ids_of("enterprise").chunks(1000) {
+        let ids: Vec<String> = enterprises::table
+            .filter(enterprises::id.eq_any(chunk))
+            .filter(enterprises::status.eq(EnterpriseStatus::Active))
+            .select(enterprises::id)
+            .load(conn)?;
+        shown.extend(ids);
+    }
+    let mut seq = head(conn)?;
+    let rows: Vec<Publication> = public
+        .into_iter()
+        .filter(|(_, t, id)| !matches!(*t, "product" | "enterprise") || shown.contains(*id))
+        .map(|(action, entity_type, entity_id)| {
+            seq += 1;
+            Publication {
+                seq,
+                entity_type: (*entity_type).to_owned(),
+                entity_id: (*entity_id).to_owned(),
+                action: (*action).to_owned(),
+                at,
+            }
+        })
+        .collect();
+    crate::bulk_insert!(conn, publications::table, &rows)?;
+    Ok(())
 }
 
 /// Called for every audited change, in its transaction: publishes it if it is public. Verifying

@@ -128,6 +128,8 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(crate::exports::routes::export_certifications)
         .service(crate::exports::routes::export_designations)
         .service(crate::exports::routes::export_standards)
+        .service(crate::imports::routes::create_import)
+        .service(crate::imports::routes::get_import)
         .service(crate::stats::routes::get_plan_progress)
         .service(crate::stats::routes::get_summary)
         .service(crate::api_clients::routes::create_client)

@@ -31,6 +31,9 @@ pub enum Action {
     RegisterEnterprise,
     /// Create or edit products and their declared standards.
     ManageProducts,
+    /// Load an enterprise's products from a file (`POST /imports?kind=products`): its own users,
+    /// and — naming the enterprise — market regulation and admins, who migrate older registers.
+    ImportProducts,
     /// Regions, standards, agencies, targets.
     ManageReference,
     ManageUsers,
@@ -119,6 +122,7 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
             Action::ReadPrivate
             | Action::UpdateEnterprise
             | Action::ManageProducts
+            | Action::ImportProducts
             | Action::ManageApplication,
         ) => {
             if owner {
@@ -135,6 +139,14 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Deci
             }
         }
         (Role::Regulator | Role::Admin, Action::ReadPrivate) => Allow,
+        (Role::Admin, Action::ImportProducts) => Allow,
+        (Role::Regulator, Action::ImportProducts) => {
+            if actor.agency == Some(Agency::MarketRegulation) {
+                Allow
+            } else {
+                Forbidden
+            }
+        }
         (
             Role::Regulator,
             Action::UpdateEnterprise
@@ -316,6 +328,13 @@ mod tests {
             (Some(&agri), VerifyEnterprise, other_unpub, Forbidden),
             (Some(&agri), Read, other_unpub, Allow),
             (Some(&market), ManageProducts, other_pub, Forbidden),
+            // bulk imports of products: the enterprise's own users, market regulation, admins
+            (Some(&ent), ImportProducts, own_unpub, Allow),
+            (Some(&ent), ImportProducts, other_pub, NotFound),
+            (Some(&market), ImportProducts, other_unpub, Allow),
+            (Some(&agri), ImportProducts, other_pub, Forbidden),
+            (Some(&admin), ImportProducts, other_pub, Allow),
+            (None, ImportProducts, other_pub, Unauthenticated),
             (Some(&market), ManageReference, reference, Forbidden),
             (Some(&market), ManageUsers, reference, Forbidden),
             // admin: users and reference data; no business edits

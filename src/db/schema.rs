@@ -246,6 +246,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     renewals,
     webhooks,
     webhook_deliveries,
+    import_jobs,
 );
 
 diesel::table! {
@@ -601,3 +602,25 @@ diesel::table! {
 }
 
 diesel::joinable!(enterprise_identity_changes -> enterprises (enterprise_id));
+
+diesel::table! {
+    import_jobs (id) {
+        id -> Text,
+        kind -> Text,
+        status -> Text,
+        created_by -> Nullable<Text>,
+        agency_code -> Nullable<Text>,
+        enterprise_id -> Nullable<Text>,
+        file_name -> Nullable<Text>,
+        total_rows -> Integer,
+        processed_rows -> Integer,
+        created_count -> Integer,
+        unchanged_count -> Integer,
+        error_count -> Integer,
+        report -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}

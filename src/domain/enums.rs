@@ -218,6 +218,22 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a bulk import loads (`POST /api/v1/imports?kind=…`).
+    ImportKind { Products = "products", Designations = "designations" }
+);
+
+text_enum!(
+    /// Where an import job is: `failed` when a row was invalid (nothing written) or the work stopped.
+    ImportStatus {
+        Queued = "queued",
+        Validating = "validating",
+        Importing = "importing",
+        Done = "done",
+        Failed = "failed",
+    }
+);
+
+text_enum!(
     /// Where a spot-check campaign is: open (committed, not drawn), drawn, closed (published).
     SpotCheckState { Open = "open", Drawn = "drawn", Closed = "closed" }
 );

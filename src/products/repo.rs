@@ -310,3 +310,77 @@ pub fn list_extras(conn: &mut DbConn, rows: &[ProductRow]) -> QueryResult<ListEx
         designations,
     })
 }
+
+/// Every product of an enterprise (a bulk import matches its rows against them).
+pub fn of_enterprise(conn: &mut DbConn, enterprise_id: &str) -> QueryResult<Vec<ProductRow>> {
+    products::table
+        .filter(products::enterprise_id.eq(enterprise_id))
+        .order(products::id.asc())
+        .select(ProductRow::as_select())
+        .load(conn)
+}
+
+/// The products holding any of `gtins`: (GTIN, enterprise id), a thousand GTINs per query.
+pub fn gtin_holders(conn: &mut DbConn, gtins: &[String]) -> QueryResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in gtins.chunks(1000) {
+        let rows: Vec<(Option<String>, String)> = products::table
+            .filter(products::gtin.eq_any(chunk))
+            .select((products::gtin, products::enterprise_id))
+            .load(conn)?;
+        out.extend(rows.into_iter().filter_map(|(g, e)| Some((g?, e))));
+    }
+    Ok(out)
+}
+
+/// An enterprise's product of this name, the oldest first when several share it.
+pub fn find_by_name(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    name: &str,
+) -> QueryResult<Option<ProductRow>> {
+    products::table
+        .filter(products::enterprise_id.eq(enterprise_id))
+        .filter(products::name.eq(name))
+        .order(products::id.asc())
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts many products with their search documents (COPY on PostgreSQL).
+pub fn insert_many(conn: &mut DbConn, rows: &[ProductRow]) -> QueryResult<()> {
+    crate::bulk_insert!(conn, products::table, rows)?;
+    index(conn, rows)
+}
+
+/// The (GTIN, name, brand) of an enterprise's products holding one of `gtins` or named one of
+/// `names`: what a batch of imported rows may find registered already.
+pub fn existing_keys(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    gtins: &[String],
+    names: &[String],
+) -> QueryResult<Vec<(Option<String>, String, String)>> {
+    let mut out = Vec::new();
+    for chunk in gtins.chunks(1000) {
+        out.extend(
+            products::table
+                .filter(products::enterprise_id.eq(enterprise_id))
+                .filter(products::gtin.eq_any(chunk))
+                .select((products::gtin, products::name, products::brand))
+                .load::<(Option<String>, String, String)>(conn)?,
+        );
+    }
+    for chunk in names.chunks(1000) {
+        out.extend(
+            products::table
+                .filter(products::enterprise_id.eq(enterprise_id))
+                .filter(products::gtin.is_null())
+                .filter(products::name.eq_any(chunk))
+                .select((products::gtin, products::name, products::brand))
+                .load::<(Option<String>, String, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -437,3 +437,12 @@ pub fn grant(conn: &mut DbConn, ctx: &AuditCtx, new: NewDesignation<'_>) -> ApiR
     )?;
     Ok(row.id)
 }
+
+/// A record loaded as history has ended before it was registered: its end needs no
+/// announcement of its own (its registration was published).
+pub fn mark_expiry_published(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::update(designations::table.find(id))
+        .set(designations::expiry_published.eq(true))
+        .execute(conn)
+        .map(|_| ())
+}

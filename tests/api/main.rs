@@ -9,6 +9,7 @@ mod console;
 mod console_work;
 mod enterprises;
 mod exports;
+mod imports;
 mod migrations;
 mod pages;
 mod platform;
