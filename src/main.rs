@@ -415,6 +415,14 @@ fn run(command: Command) -> AnyResult<ExitCode> {
             });
             let (pool, _) = prepare_database(&settings)?;
             let started = std::time::Instant::now();
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg:>10} [{bar:40}] {pos}/{len} rows, {per_sec}, {eta} left",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            let tenth = std::cell::Cell::new((registry::domain::ImportStatus::Queued, 0usize));
             let (job, counts) = registry::imports::run::import_file(
                 &mut *pool.get()?,
                 &file,
@@ -422,8 +430,23 @@ fn run(command: Command) -> AnyResult<ExitCode> {
                 as_user.as_deref(),
                 enterprise,
                 Some(checkpointer),
-                &|line| eprintln!("{line}"),
+                &|line| bar.suspend(|| eprintln!("{line}")),
+                &|status, done, total| {
+                    if bar.is_hidden() {
+                        // No terminal (a log file, CI): a line at each tenth instead of a bar.
+                        let step = (done * 10).checked_div(total).unwrap_or(10);
+                        if tenth.get() != (status, step) {
+                            tenth.set((status, step));
+                            eprintln!("{status}: {done}/{total} rows ({}%)", step * 10);
+                        }
+                    } else {
+                        bar.set_length(total as u64);
+                        bar.set_message(status.to_string());
+                        bar.set_position(done as u64);
+                    }
+                },
             )?;
+            bar.finish_and_clear();
             println!(
                 "import {}: {} rows, {} created, {} unchanged in {:.1} s",
                 job.id,

@@ -205,6 +205,7 @@ pub fn import_file(
     enterprise_id: Option<String>,
     checkpointer: Option<std::sync::Arc<crate::signing::Checkpointer>>,
     log: &dyn Fn(&str),
+    progress: &dyn Fn(ImportStatus, usize, usize),
 ) -> Result<(JobRow, Counts), String> {
     let shown = |e: ApiError| format!("{e}: {:?}", e.to_problem().errors);
     let format = match path.extension().and_then(|e| e.to_str()) {
@@ -247,15 +248,7 @@ pub fn import_file(
     };
     let job = start(conn, actor.as_ref(), &request).map_err(shown)?;
     log(&format!("import {}: {} rows", job.id, job.total_rows));
-    let tenth = std::cell::Cell::new((ImportStatus::Queued, 0usize));
-    let progress = |status: ImportStatus, done: usize, total: usize| {
-        let step = (done * 10).checked_div(total).unwrap_or(10);
-        if tenth.get() != (status, step) {
-            tenth.set((status, step));
-            log(&format!("{status}: {done}/{total} rows ({}%)", step * 10));
-        }
-    };
-    let counts = run(conn, &job, actor.as_ref(), &ctx, request.table, &progress);
+    let counts = run(conn, &job, actor.as_ref(), &ctx, request.table, progress);
     let job = repo::find(conn, &job.id)
         .map_err(|e| e.to_string())?
         .ok_or("the job vanished")?;
