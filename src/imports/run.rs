@@ -197,6 +197,7 @@ fn validate_and_write(
 /// `registry import FILE --kind … [--as USERNAME] [--enterprise ID]`: the same job as the API's,
 /// run in the foreground, with a log line at every tenth of the work. Without `--as` the
 /// operator imports (audited as `system:import`) and no access rule applies.
+#[allow(clippy::too_many_arguments)]
 pub fn import_file(
     conn: &mut DbConn,
     path: &std::path::Path,
