@@ -106,6 +106,18 @@ impl Cell {
             Cell::Text(s) => s.clone(),
         }
     }
+
+    /// The text of a CSV cell. A spreadsheet opening the file would run a text that starts
+    /// like a formula (`=`, `+`, `-`, `@`, tab, carriage return) as one, and names and
+    /// addresses are what enterprises typed: such a text gets a leading `'`, which spreadsheets
+    /// show as text (OWASP's advice on CSV injection). Numbers stay as they are; XLSX cells are
+    /// typed strings and need no such mark.
+    fn csv_text(&self) -> String {
+        match self {
+            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
+            other => other.text(),
+        }
+    }
 }
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
@@ -132,7 +144,7 @@ pub fn csv_header(columns: &[&str]) -> ApiResult<Vec<u8>> {
 pub fn csv_rows(columns: &[&str], items: &[Value]) -> ApiResult<Vec<u8>> {
     let mut w = csv_writer();
     for item in items {
-        w.write_record(columns.iter().map(|c| Cell::of(item.get(*c)).text()))
+        w.write_record(columns.iter().map(|c| Cell::of(item.get(*c)).csv_text()))
             .map_err(csv_error)?;
     }
     w.into_inner().map_err(csv_error)
@@ -265,6 +277,18 @@ mod tests {
         assert_eq!(
             row,
             "a,\"枸杞, \"\"红\"\"\",food; biomedicine,\"{\"\"name\"\":\"\"x\"\"}\",3,\r\n"
+        );
+    }
+
+    #[test]
+    fn csv_texts_that_start_like_formulas_stay_text() {
+        let cols = ["a", "b", "c", "d", "e"];
+        let item = json!({"a": "=HYPERLINK(\"http://x\")", "b": "+86 971", "c": "@SUM(A1)",
+                          "d": -3, "e": "枸杞=红"});
+        let row = String::from_utf8(csv_rows(&cols, &[item]).unwrap()).unwrap();
+        assert_eq!(
+            row,
+            "\"'=HYPERLINK(\"\"http://x\"\")\",'+86 971,'@SUM(A1),-3,枸杞=红\r\n"
         );
     }
 }

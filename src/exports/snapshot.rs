@@ -236,6 +236,12 @@ pub fn verify(dir: &Path, keys: &[PublicKey]) -> Result<(Manifest, Vec<String>),
         problems.push(format!("unknown format {:?}", manifest.format));
     }
     for f in &manifest.files {
+        // A manifest names files of its own directory; one that names a path elsewhere (even
+        // under a valid signature) would have us read and report on any file of this machine.
+        if !plain_file_name(&f.name) {
+            problems.push(format!("{:?} is not a file name of the snapshot", f.name));
+            continue;
+        }
         let path = dir.join(&f.name);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -260,6 +266,15 @@ pub fn verify(dir: &Path, keys: &[PublicKey]) -> Result<(Manifest, Vec<String>),
         }
     }
     Ok((manifest, problems))
+}
+
+/// A name without directories: no separator, not `.` or `..`, not empty.
+fn plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0'])
+        && !Path::new(name).is_absolute()
 }
 
 /// What is wrong with `jws` as a signature of `payload`, if anything.
@@ -295,4 +310,27 @@ fn check_jws(jws: &str, payload: &[u8], keys: &[PublicKey]) -> Option<String> {
         return Some(format!("{SIGNATURE}: bad signature"));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_file_name;
+
+    #[test]
+    fn a_manifest_names_only_files_of_its_directory() {
+        for ok in ["products.jsonl", "证书.csv", "a..b.jsonl"] {
+            assert!(plain_file_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../etc/passwd",
+            "/etc/passwd",
+            "sub/x.jsonl",
+            "a\\b",
+        ] {
+            assert!(!plain_file_name(bad), "{bad}");
+        }
+    }
 }

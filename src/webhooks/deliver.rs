@@ -224,32 +224,44 @@ async fn announce_expiries(state: &AppState) {
     }
 }
 
-/// One subscription's turn: up to `PER_TURN` events, stopping at the first failure.
-async fn turn(state: web::Data<AppState>, client: awc::Client, mut w: WebhookRow) {
+/// One subscription's turn: up to `PER_TURN` events, stopping at the first failure, or as soon
+/// as the turn no longer holds the subscription (replayed, resumed or deleted meanwhile).
+async fn turn(state: web::Data<AppState>, client: awc::Client, claimed: WebhookRow) {
     let allow_private = state.settings.webhook_allow_private;
     let base = state.settings.webhook_retry_base;
+    let id = claimed.id;
+    let lease = claimed.next_attempt_at;
     for _ in 0..PER_TURN {
-        let current = w.clone();
+        let hook = id.clone();
         let next = state
-            .db(move |conn| Ok(repo::next_event(conn, &current)?))
+            .db(move |conn| {
+                let Some(w) = repo::leased(conn, &hook, lease)? else {
+                    return Ok(None);
+                };
+                let next = repo::next_event(conn, &w)?;
+                Ok(Some((w, next)))
+            })
             .await;
-        let event = match next {
-            Ok(Next::Event(e)) => e,
-            Ok(Next::Skip(seq)) => {
-                let id = w.id.clone();
-                if let Err(e) = state
-                    .db(move |conn| Ok(repo::skip_to(conn, &id, seq)?))
+        let (w, event) = match next {
+            Ok(None) => return,
+            Ok(Some((w, Next::Event(e)))) => (w, e),
+            Ok(Some((_, Next::Skip(seq)))) => {
+                let hook = id.clone();
+                match state
+                    .db(move |conn| Ok(repo::skip_to(conn, &hook, lease, seq)?))
                     .await
                 {
-                    tracing::warn!(error = %e, "moving a webhook cursor failed");
-                    return;
+                    Ok(true) => continue,
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "moving a webhook cursor failed");
+                        return;
+                    }
                 }
-                w.cursor = seq;
-                continue;
             }
-            Ok(Next::Idle) => break,
+            Ok(Some((_, Next::Idle))) => break,
             Err(e) => {
-                tracing::warn!(error = %e, webhook = %w.id, "reading events failed");
+                tracing::warn!(error = %e, webhook = %id, "reading events failed");
                 return;
             }
         };
@@ -279,37 +291,34 @@ async fn turn(state: web::Data<AppState>, client: awc::Client, mut w: WebhookRow
             duration_ms: i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX),
             at: now,
         };
-        let (failing_since, retry_at, pause) = match &next {
-            Some(n) => (n.failing_since, n.retry_at, n.pause.clone()),
-            None => (now, now, None),
-        };
+        let retry = next.as_ref().map(|n| repo::Retry {
+            failing_since: n.failing_since,
+            at: n.retry_at,
+            pause: n.pause.clone(),
+        });
         let recorded = state
             .db(move |conn| {
                 Ok(crate::db::write_tx(conn, |conn| {
-                    repo::record_attempt(conn, &delivery, failing_since, retry_at, pause)
+                    repo::record_attempt(conn, &delivery, lease, retry)
                 })?)
             })
             .await;
-        if let Err(e) = recorded {
-            tracing::warn!(error = %e, webhook = %w.id, "recording a delivery failed");
-            return;
-        }
-        match next {
-            Some(n) => {
-                tracing::info!(webhook = %w.id, seq = body.seq, attempt = n.attempt, error = %failure_text, "webhook delivery failed");
+        match recorded {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, webhook = %id, "recording a delivery failed");
                 return;
             }
-            None => {
-                w.cursor = body.seq;
-                w.failures = 0;
-                w.failing_since = None;
-            }
+        }
+        if let Some(n) = next {
+            tracing::info!(webhook = %id, seq = body.seq, attempt = n.attempt, error = %failure_text, "webhook delivery failed");
+            return;
         }
     }
-    let id = w.id.clone();
     let now = crate::clock::now();
     if let Err(e) = state
-        .db(move |conn| Ok(repo::release(conn, &id, now)?))
+        .db(move |conn| Ok(repo::release(conn, &id, lease, now)?))
         .await
     {
         tracing::warn!(error = %e, "releasing a webhook failed");

@@ -47,13 +47,21 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xfe00) == 0xfc00
         || (first & 0xffc0) == 0xfe80
         || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // 64:ff9b::/96 NAT64 and ::/96 IPv4-compatible would reach IPv4 space indirectly.
+        // fec0::/10 site-local (deprecated, still routed inside some networks).
+        || (first & 0xffc0) == 0xfec0
+        // 64:ff9b::/32 NAT64 (the well-known /96 and the local-use 64:ff9b:1::/48), 2002::/16
+        // 6to4, 2001::/32 Teredo and ::/96 IPv4-compatible would reach IPv4 space indirectly.
         || (first == 0x0064 && ip.segments()[1] == 0xff9b)
+        || first == 0x2002
+        || (first == 0x2001 && ip.segments()[1] == 0)
         || ip.segments()[..6].iter().all(|s| *s == 0))
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{host} resolves to {ip}, which webhooks may not reach")]
+/// The message names the host only: it is stored in the subscriber's delivery log, and what a
+/// name resolves to inside the registry's network is not the subscriber's to learn (the server
+/// log has the address).
+#[error("{host} resolves to an address webhooks may not reach")]
 pub struct Refused {
     pub host: String,
     pub ip: IpAddr,
@@ -75,6 +83,7 @@ impl Resolve for GuardedResolver {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await?.collect();
             if !self.allow_private {
                 if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+                    tracing::warn!(host, ip = %bad.ip(), "webhook delivery refused: private address");
                     return Err(Box::new(Refused {
                         host: host.to_owned(),
                         ip: bad.ip(),
@@ -122,17 +131,28 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
+            "64:ff9b:1::a00:1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
         ] {
             assert!(!is_public(a.parse().unwrap()), "{a}");
         }
-        for a in ["8.8.8.8", "202.96.128.86", "2400:3200::1", "1.1.1.1"] {
+        for a in [
+            "8.8.8.8",
+            "202.96.128.86",
+            "2400:3200::1",
+            "1.1.1.1",
+            "2001:4860::8888",
+        ] {
             assert!(is_public(a.parse().unwrap()), "{a}");
         }
     }
 
     #[test]
     fn literals_are_checked_unless_allowed() {
-        assert!(check_literal("127.0.0.1", false).is_err());
+        let refused = check_literal("127.0.0.1", false).unwrap_err();
+        assert!(refused.to_string().contains("may not reach"), "{refused}");
         assert!(check_literal("[::1]", false).is_err());
         assert!(check_literal("127.0.0.1", true).is_ok());
         assert!(check_literal("example.com", false).is_ok());

@@ -3,7 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{certifications, designations, products, webhook_deliveries, webhooks};
+use crate::db::schema::{
+    api_clients, certifications, designations, products, webhook_deliveries, webhooks,
+};
 use crate::db::DbConn;
 use crate::pagination::PageRequest;
 use crate::publication::{self, Publication};
@@ -148,7 +150,10 @@ pub fn deliveries(
 
 /// Takes the subscriptions whose turn it is and that have something after their cursor, each
 /// for `lease` (another instance skips it meanwhile): a conditional update per row, so two
-/// instances never take the same one, and no transaction (an idle poll only reads).
+/// instances never take the same one, and no transaction (an idle poll only reads). The lease's
+/// end time is the turn's token: every later write of the turn is conditional on it, so a
+/// replay, a resume or a pause made meanwhile (which move `next_attempt_at`) ends the turn
+/// instead of being overwritten by it. Subscriptions of revoked clients are never taken.
 pub fn claim_due(
     conn: &mut DbConn,
     now: NaiveDateTime,
@@ -156,16 +161,20 @@ pub fn claim_due(
     max: i64,
 ) -> QueryResult<Vec<WebhookRow>> {
     let head = publication::head(conn)?;
+    let live_clients = api_clients::table
+        .filter(api_clients::revoked_at.is_null())
+        .select(api_clients::id);
     let due: Vec<WebhookRow> = webhooks::table
         .filter(webhooks::status.eq("active"))
         .filter(webhooks::next_attempt_at.le(now))
         .filter(webhooks::cursor.lt(head))
+        .filter(webhooks::client_id.eq_any(live_clients))
         .order(webhooks::next_attempt_at.asc())
         .limit(max)
         .select(WebhookRow::as_select())
         .load(conn)?;
     let mut claimed = Vec::with_capacity(due.len());
-    for w in due {
+    for mut w in due {
         let n = diesel::update(
             webhooks::table
                 .find(&w.id)
@@ -175,10 +184,28 @@ pub fn claim_due(
         .set(webhooks::next_attempt_at.eq(lease_until))
         .execute(conn)?;
         if n == 1 {
+            w.next_attempt_at = lease_until;
             claimed.push(w);
         }
     }
     Ok(claimed)
+}
+
+/// The subscription as it is now, if the turn holding `lease` still holds it (it is active and
+/// nothing moved its turn): each event of a turn reads it afresh, so a new secret, URL or filter
+/// applies from the next event on.
+pub fn leased(
+    conn: &mut DbConn,
+    id: &str,
+    lease: NaiveDateTime,
+) -> QueryResult<Option<WebhookRow>> {
+    webhooks::table
+        .find(id)
+        .filter(webhooks::next_attempt_at.eq(lease))
+        .filter(webhooks::status.eq("active"))
+        .select(WebhookRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Who an event concerns, for a subscription's filters and the event's body.
@@ -288,61 +315,88 @@ pub fn next_event(conn: &mut DbConn, w: &WebhookRow) -> QueryResult<Next> {
     Ok(Next::Skip(last))
 }
 
-/// Moves the cursor past events the subscription does not want, and hands the turn back.
-pub fn skip_to(conn: &mut DbConn, id: &str, seq: i64) -> QueryResult<()> {
-    diesel::update(webhooks::table.find(id).filter(webhooks::cursor.lt(seq)))
-        .set(webhooks::cursor.eq(seq))
-        .execute(conn)
-        .map(|_| ())
+/// Moves the cursor past events the subscription does not want. False when the turn no longer
+/// holds the subscription.
+pub fn skip_to(conn: &mut DbConn, id: &str, lease: NaiveDateTime, seq: i64) -> QueryResult<bool> {
+    diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::next_attempt_at.eq(lease))
+            .filter(webhooks::cursor.lt(seq)),
+    )
+    .set(webhooks::cursor.eq(seq))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
-/// Hands the turn back: the subscription is due again now.
-pub fn release(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(webhooks::table.find(id))
-        .set(webhooks::next_attempt_at.eq(now))
-        .execute(conn)
-        .map(|_| ())
+/// Hands the turn back: the subscription is due again now (unless something else moved it).
+pub fn release(
+    conn: &mut DbConn,
+    id: &str,
+    lease: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::next_attempt_at.eq(lease)),
+    )
+    .set(webhooks::next_attempt_at.eq(now))
+    .execute(conn)
+    .map(|_| ())
 }
 
-/// Records an attempt and its consequence: on success the cursor moves past the event; on
-/// failure the next attempt waits `retry_at`, or the subscription pauses with `pause`.
+/// What a failed attempt leaves for the next one.
+pub struct Retry {
+    pub failing_since: NaiveDateTime,
+    pub at: NaiveDateTime,
+    pub pause: Option<String>,
+}
+
+/// Records an attempt and its consequence: on success the cursor moves past the event (the turn
+/// keeps its lease and goes on); on failure the next attempt waits until `retry.at`, or the
+/// subscription pauses. The log keeps every attempt; the subscription changes only while the
+/// turn still holds it. False when it no longer does.
 pub fn record_attempt(
     conn: &mut DbConn,
     delivery: &DeliveryRow,
-    failing_since: NaiveDateTime,
-    retry_at: NaiveDateTime,
-    pause: Option<String>,
-) -> QueryResult<()> {
+    lease: NaiveDateTime,
+    retry: Option<Retry>,
+) -> QueryResult<bool> {
     diesel::insert_into(webhook_deliveries::table)
         .values(delivery)
         .execute(conn)?;
-    let target = webhooks::table.find(&delivery.webhook_id);
-    if delivery.succeeded {
-        diesel::update(target)
+    let target = webhooks::table
+        .find(&delivery.webhook_id)
+        .filter(webhooks::next_attempt_at.eq(lease));
+    let Some(retry) = retry else {
+        let n = diesel::update(target.filter(webhooks::cursor.lt(delivery.seq)))
             .set((
                 webhooks::cursor.eq(delivery.seq),
                 webhooks::failures.eq(0),
                 webhooks::failing_since.eq(None::<NaiveDateTime>),
-                webhooks::next_attempt_at.eq(delivery.at),
             ))
             .execute(conn)?;
-        return Ok(());
-    }
-    diesel::update(target)
-        .set((
-            webhooks::failures.eq(delivery.attempt),
-            webhooks::failing_since.eq(failing_since),
-            webhooks::next_attempt_at.eq(retry_at),
-        ))
-        .execute(conn)?;
-    if let Some(reason) = pause {
-        diesel::update(target)
+        return Ok(n == 1);
+    };
+    let n = match retry.pause {
+        Some(reason) => diesel::update(target)
             .set((
+                webhooks::failures.eq(delivery.attempt),
+                webhooks::failing_since.eq(retry.failing_since),
+                webhooks::next_attempt_at.eq(retry.at),
                 webhooks::status.eq("paused"),
                 webhooks::paused_reason.eq(reason),
                 webhooks::updated_at.eq(delivery.at),
             ))
-            .execute(conn)?;
-    }
-    Ok(())
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                webhooks::failures.eq(delivery.attempt),
+                webhooks::failing_since.eq(retry.failing_since),
+                webhooks::next_attempt_at.eq(retry.at),
+            ))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
 }

@@ -26,7 +26,7 @@ from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 import zxingcpp
 
@@ -49,6 +49,20 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def replaced(element):
+    """True once the element has left the document. Newer Chromium sometimes reports a node of
+    the replaced page as an inspector error rather than as a stale element; both mean gone."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error) or "No node with given id" in str(error):
+            return True
+        raise
 
 
 class Flow:
@@ -122,7 +136,7 @@ class Flow:
         """Clicks something that loads a page, and waits until the new page has replaced this
         one: a click can return before the navigation it starts has finished."""
         element.click()
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(element))
+        WebDriverWait(self.driver, 20).until(lambda _driver: replaced(element))
         self.check_console()
 
     def submit(self, css="form button[type=submit]"):

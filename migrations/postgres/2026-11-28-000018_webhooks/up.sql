@@ -48,3 +48,7 @@ CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
 -- (`certification.expire`, `designation.expire`); this marks the ones announced.
 ALTER TABLE certifications ADD COLUMN expiry_published BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE designations ADD COLUMN expiry_published BOOLEAN NOT NULL DEFAULT FALSE;
+-- Records that ended before this release are history, not news: only those ending from now on
+-- are announced (CURRENT_DATE is the database's date, at most a day behind the registry's).
+UPDATE certifications SET expiry_published = TRUE WHERE expires_on < CURRENT_DATE;
+UPDATE designations SET expiry_published = TRUE WHERE valid_until < CURRENT_DATE;
