@@ -78,12 +78,13 @@ enum Command {
         #[command(subcommand)]
         command: SpotCheckCommand,
     },
-    /// Import products (of one enterprise) or historical designations from a CSV or XLSX file,
+    /// Import products (of one enterprise), or historical designations or certificates, from a
+    /// CSV or XLSX file,
     /// as `POST /api/v1/imports` does: every row validated first, nothing written unless all
     /// are valid, rows already registered left unchanged. Columns: see the README.
     Import {
         file: std::path::PathBuf,
-        /// products or designations.
+        /// products, designations or certifications.
         #[arg(long)]
         kind: String,
         /// Import as this user (its rights apply); without it, as the operator.

@@ -140,12 +140,11 @@ pub fn validate(conn: &mut DbConn, kind: &KindRow, app: &ApplicationRow) -> ApiR
                     "unknown_body",
                     "see GET /api/v1/certification-bodies",
                 ),
-                Some(b) if !b.kinds.split(';').any(|k| k.trim() == kind.code.as_str()) => errors
-                    .push(
-                        "details.certification_body_id",
-                        "body_not_for_kind",
-                        format!("{} does not issue {}", b.name_en, kind.code),
-                    ),
+                Some(b) if !b.issues(kind.code) => errors.push(
+                    "details.certification_body_id",
+                    "body_not_for_kind",
+                    format!("{} does not issue {}", b.name_en, kind.code),
+                ),
                 Some(_) => {}
             }
             if d.expires_on <= d.issued_on {

@@ -219,7 +219,11 @@ text_enum!(
 
 text_enum!(
     /// What a bulk import loads (`POST /api/v1/imports?kind=…`).
-    ImportKind { Products = "products", Designations = "designations" }
+    ImportKind {
+        Products = "products",
+        Designations = "designations",
+        Certifications = "certifications",
+    }
 );
 
 text_enum!(

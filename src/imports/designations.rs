@@ -6,16 +6,17 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 
+use diesel::QueryResult;
+
+use super::historical::{Historical, Kinds, Plan, RowCheck};
 use super::table::Table;
-use super::{cell, Counts, RowError};
-use crate::audit::AuditCtx;
-use crate::auth::policy::{decide, Decision};
-use crate::auth::{Action, Actor, Target};
-use crate::db::{write_tx, DbConn};
-use crate::domain::{ApplicationKind, KindCategory, RecordNumber, RecordStatus, RecordType, Uscc};
-use crate::error::{ApiError, ApiResult};
+use super::RowError;
+use crate::auth::Actor;
+use crate::db::DbConn;
+use crate::domain::{KindCategory, RecordNumber, RecordStatus, RecordType};
+use crate::error::ApiResult;
 use crate::records::designations::{self as repo, DesignationRow};
 
 pub const COLUMNS: &[&str] = &[
@@ -37,17 +38,6 @@ pub const REQUIRED: &[&str] = &[
     "valid_until",
 ];
 
-const BATCH: usize = 500;
-
-/// The reason the history of an imported record gives for its registration.
-pub const REASON: &str = "imported: historical record";
-
-pub struct Plan {
-    pub create: Vec<DesignationRow>,
-    pub unchanged: i32,
-    pub errors: Vec<RowError>,
-}
-
 /// Validates every row. `actor` is `None` for the operator at the command line; a regulator
 /// imports only kinds its agency decides.
 pub fn validate(
@@ -55,154 +45,36 @@ pub fn validate(
     actor: Option<&Actor>,
     t: &Table,
     progress: &mut dyn FnMut(&mut DbConn, usize) -> ApiResult<()>,
-) -> ApiResult<Plan> {
+) -> ApiResult<Plan<DesignationRow>> {
     let today = crate::clock::today();
     let now = crate::clock::now();
-    let mut kinds: HashMap<ApplicationKind, Result<(), (String, String)>> = HashMap::new();
+    let mut kinds = Kinds::new(actor, KindCategory::Designation);
     let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut plan = Plan {
-        create: Vec::new(),
-        unchanged: 0,
-        errors: Vec::new(),
-    };
+    let mut plan = Plan::default();
     for (i, row) in t.rows.iter().enumerate() {
-        let n = row.number;
-        let before = plan.errors.len();
-        let mut bad = |column: &str, code: &str, message: String| {
-            plan.errors.push(RowError::new(n, column, code, message))
-        };
-        let kind = match ApplicationKind::parse(cell(t, row, "kind")) {
-            Err(e) => {
-                bad("kind", "invalid_value", e.to_string());
-                None
-            }
-            Ok(kind) => {
-                if let std::collections::hash_map::Entry::Vacant(slot) = kinds.entry(kind) {
-                    let info = crate::reference::kinds::find(conn, kind)?;
-                    let agency = crate::reference::kinds::deciding_agency(conn, kind)?;
-                    let allowed = match actor {
-                        None => true,
-                        Some(a) => {
-                            decide(
-                                Some(a),
-                                Action::Decide,
-                                Target::default().decided_by(agency),
-                            ) == Decision::Allow
-                        }
-                    };
-                    let verdict = match info {
-                        Some(k) if k.category != KindCategory::Designation => Err((
-                            "not_a_designation".into(),
-                            format!("{kind} is not a designation"),
-                        )),
-                        None => Err(("invalid_value".into(), format!("no kind {kind}"))),
-                        Some(_) if !allowed => Err((
-                            "not_your_agency".into(),
-                            format!("{kind} is decided by another agency"),
-                        )),
-                        Some(_) => Ok(()),
-                    };
-                    slot.insert(verdict);
-                }
-                match &kinds[&kind] {
-                    Ok(()) => Some(kind),
-                    Err((code, message)) => {
-                        bad("kind", code, message.clone());
-                        None
-                    }
-                }
-            }
-        };
-        let number = match RecordNumber::parse(cell(t, row, "number")) {
+        if i > 0 && i % 1000 == 0 {
+            progress(conn, i)?;
+        }
+        let mut check = RowCheck::new(t, row);
+        let kind = kinds.check(conn, &mut check)?;
+        let number = match RecordNumber::parse(check.cell("number")) {
             Ok(v) => Some(v.as_str().to_owned()),
             Err(e) => {
-                bad("number", "invalid_value", e.to_string());
+                check.bad("number", "invalid_value", e.to_string());
                 None
             }
         };
-        let holder = match Uscc::parse(cell(t, row, "holder_uscc")) {
-            Err(e) => {
-                bad(
-                    "holder_uscc",
-                    crate::error::HasCode::code(&e),
-                    e.to_string(),
-                );
-                None
-            }
-            Ok(uscc) => match crate::enterprises::repo::find_by_uscc(conn, uscc.as_str())? {
-                Some(e) => Some(e.id),
-                None => {
-                    bad(
-                        "holder_uscc",
-                        "unknown_enterprise",
-                        format!("no enterprise with USCC {}", uscc.as_str()),
-                    );
-                    None
-                }
-            },
+        let holder = check.holder(conn, "holder_uscc")?;
+        let product = match &holder {
+            Some(h) => check.product(conn, h)?,
+            None => None,
         };
-        let product = match (
-            &holder,
-            cell(t, row, "product_gtin"),
-            cell(t, row, "product_name"),
-        ) {
-            (_, "", "") | (None, _, _) => None,
-            (Some(holder), gtin, name) => {
-                let (column, found) = if !gtin.is_empty() {
-                    match crate::domain::Gtin::parse(gtin) {
-                        Err(e) => {
-                            bad(
-                                "product_gtin",
-                                crate::error::HasCode::code(&e),
-                                e.to_string(),
-                            );
-                            ("product_gtin", None)
-                        }
-                        Ok(g) => (
-                            "product_gtin",
-                            Some(crate::products::repo::find_by_gtin(conn, g.as_str())?),
-                        ),
-                    }
-                } else {
-                    (
-                        "product_name",
-                        Some(crate::products::repo::find_by_name(conn, holder, name)?),
-                    )
-                };
-                match found {
-                    None => None,
-                    Some(Some(p)) if &p.enterprise_id == holder => Some(p.id),
-                    Some(_) => {
-                        bad(
-                            column,
-                            "unknown_product",
-                            "the holder has no such product".into(),
-                        );
-                        None
-                    }
-                }
-            }
-        };
-        let date = |bad: &mut dyn FnMut(&str, &str, String), column: &str| {
-            let raw = cell(t, row, column);
-            match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    bad(
-                        column,
-                        "invalid_date",
-                        format!("{raw:?} is not a date (YYYY-MM-DD)"),
-                    );
-                    None
-                }
-            }
-        };
-        let valid_from = date(&mut bad, "valid_from");
-        let valid_until = date(&mut bad, "valid_until");
-        let granted_year = match cell(t, row, "granted_year").parse::<i32>() {
+        let valid_from = check.date("valid_from");
+        let valid_until = check.date("valid_until");
+        let granted_year = match check.cell("granted_year").parse::<i32>() {
             Ok(y) if (1949..=today.year()).contains(&y) => Some(y),
             _ => {
-                bad(
+                check.bad(
                     "granted_year",
                     "invalid_value",
                     format!("a year from 1949 to {}", today.year()),
@@ -211,32 +83,13 @@ pub fn validate(
             }
         };
         if let (Some(from), Some(until)) = (valid_from, valid_until) {
-            if until < from {
-                bad(
-                    "valid_until",
-                    "ends_before_start",
-                    "valid_until is before valid_from".into(),
-                );
-            } else if until >= today {
-                bad(
-                    "valid_until",
-                    "still_valid",
-                    "an import loads ended titles only; a title in force is granted through an \
-                     application"
-                        .into(),
-                );
-            }
+            check.ended("valid_until", from, until);
         }
         if let Some(number) = &number {
-            if let Some(first) = seen.insert(number.clone(), n) {
-                bad(
-                    "number",
-                    "duplicate_in_file",
-                    format!("row {first} has the same number"),
-                );
-            }
+            check.once(&mut seen, "number", number.clone());
         }
-        if plan.errors.len() > before {
+        if !check.errors.is_empty() {
+            plan.errors.append(&mut check.errors);
             continue;
         }
         let (Some(kind), Some(number), Some(holder), Some(year), Some(from), Some(until)) =
@@ -277,7 +130,7 @@ pub fn validate(
                 plan.unchanged += 1
             }
             Some(old) => plan.errors.push(RowError::new(
-                n,
+                row.number,
                 "number",
                 if old.kind == new.kind {
                     "differs_from_registered"
@@ -290,55 +143,28 @@ pub fn validate(
                 ),
             )),
         }
-        if i % 1000 == 999 {
-            progress(conn, i + 1)?;
-        }
     }
     Ok(plan)
 }
 
-/// Registers the planned records in batches: each row, its history entry and its audit entry
-/// (`designation.register`, reason [`REASON`]), as a grant writes them.
-pub fn write(
-    conn: &mut DbConn,
-    ctx: &AuditCtx,
-    plan: Plan,
-    progress: &mut dyn FnMut(&mut DbConn, usize, Counts) -> ApiResult<()>,
-) -> ApiResult<Counts> {
-    let mut counts = Counts {
-        created: 0,
-        unchanged: plan.unchanged,
-    };
-    let mut done = plan.unchanged as usize;
-    for batch in plan.create.chunks(BATCH) {
-        let written = write_tx(conn, |conn| {
-            let mut written = 0;
-            for row in batch {
-                // Another import may have registered it meanwhile.
-                if repo::find_by_number(conn, &row.number)?.is_some() {
-                    continue;
-                }
-                repo::insert(conn, row)?;
-                crate::records::log_status(
-                    conn,
-                    ctx,
-                    RecordType::Designation,
-                    &row.id,
-                    None,
-                    RecordStatus::Active,
-                    Some(REASON),
-                    row.created_at,
-                )?;
-                repo::mark_expiry_published(conn, &row.id)?;
-                written += 1;
-            }
-            Ok::<_, ApiError>(written)
-        })?;
-        counts.created += written;
-        counts.unchanged += batch.len() as i32 - written;
-        done += batch.len();
-        progress(conn, done, counts)?;
+impl Historical for DesignationRow {
+    const TYPE: RecordType = RecordType::Designation;
+    const STATUS: RecordStatus = RecordStatus::Active;
+
+    fn id(&self) -> &str {
+        &self.id
     }
-    progress(conn, done, counts)?;
-    Ok(counts)
+
+    fn created_at(&self) -> chrono::NaiveDateTime {
+        self.created_at
+    }
+
+    fn registered(&self, conn: &mut DbConn) -> QueryResult<bool> {
+        Ok(repo::find_by_number(conn, &self.number)?.is_some())
+    }
+
+    fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        repo::insert(conn, self)?;
+        repo::mark_expiry_published(conn, &self.id)
+    }
 }

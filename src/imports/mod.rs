@@ -1,12 +1,15 @@
-//! Bulk imports: an enterprise's products, or a regulator's historical designations, loaded from
+//! Bulk imports: an enterprise's products, or a regulator's historical designations and
+//! certificates, loaded from
 //! a CSV or XLSX file. Every row is validated first with the rules of the single-record path
 //! (`products::service::NewProduct::parse` and `check_references`, the domain parsers), and
 //! nothing is written unless every row is valid. Rows already registered under their natural key
 //! (product: enterprise + GTIN, or enterprise + name + brand without one; designation: kind +
-//! number) are counted unchanged, so importing a file again changes nothing. The work runs as a
+//! number; certificate: body + number) are counted unchanged, so importing a file again changes nothing. The work runs as a
 //! job whose progress and report are kept in `import_jobs`.
 
+pub mod certifications;
 pub mod designations;
+pub mod historical;
 pub mod products;
 pub mod repo;
 pub mod routes;

@@ -83,7 +83,7 @@ impl From<&JobRow> for ImportJob {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// `products` or `designations`.
+    /// `products`, `designations` or `certifications`.
     #[param(example = "products")]
     pub kind: Option<String>,
     /// Products: the enterprise whose products these are (required for market regulators and
@@ -98,7 +98,7 @@ pub struct ImportQuery {
 #[schema(value_type = String, format = Binary)]
 pub struct ImportFile(#[allow(dead_code)] Vec<u8>);
 
-/// Import products or historical designations from a file
+/// Import products, or historical designations or certificates, from a file
 ///
 /// The body is the file itself: `Content-Type: text/csv` (UTF-8, a BOM is accepted) or the XLSX
 /// type (the first sheet is read). The first row names the columns. Products (`kind=products`):
@@ -107,7 +107,10 @@ pub struct ImportFile(#[allow(dead_code)] Vec<u8>);
 /// `launched_on`; each row is checked exactly as `POST /api/v1/products` checks a body.
 /// Designations (`kind=designations`, regulators of the agency deciding each kind; ended titles
 /// only): `kind`, `number`, `holder_uscc`, `granted_year`, `valid_from`, `valid_until`, and
-/// optionally `product_gtin` or `product_name`. Nothing is written unless every row is valid;
+/// optionally `product_gtin` or `product_name`. Certificates (`kind=certifications`, likewise):
+/// `kind`, `certificate_number`, `certification_body` (its key, such as `cgfdc`, or its id),
+/// `holder_uscc`, `product_gtin` or `product_name`, `scope`, `issued_on`, `expires_on`.
+/// Nothing is written unless every row is valid;
 /// rows already registered under their natural key are left unchanged. The work runs as a job:
 /// follow it at the `Location`.
 #[utoipa::path(
@@ -141,7 +144,11 @@ pub async fn create_import(
     let mut errors = Errors::new();
     let kind = match q.kind.as_deref() {
         None => {
-            errors.push("kind", "required", "products or designations");
+            errors.push(
+                "kind",
+                "required",
+                "products, designations or certifications",
+            );
             None
         }
         some => parse_param::<ImportKind>(&mut errors, "kind", some),

@@ -4,7 +4,7 @@
 
 use super::repo::{self, JobRow};
 use super::table::Table;
-use super::{designations, products, Counts};
+use super::{certifications, designations, historical, products, Counts};
 use crate::audit::AuditCtx;
 use crate::auth::{check, Action, Actor, Target};
 use crate::db::DbConn;
@@ -51,9 +51,12 @@ pub fn start(conn: &mut DbConn, actor: Option<&Actor>, req: &Request) -> ApiResu
             }
             Some(id)
         }
-        ImportKind::Designations => {
-            req.table
-                .check_columns(designations::COLUMNS, designations::REQUIRED)?;
+        ImportKind::Designations | ImportKind::Certifications => {
+            let (columns, required) = match req.kind {
+                ImportKind::Designations => (designations::COLUMNS, designations::REQUIRED),
+                _ => (certifications::COLUMNS, certifications::REQUIRED),
+            };
+            req.table.check_columns(columns, required)?;
             // Which kinds a regulator may load is decided row by row (its agency's kinds).
             if let Some(a) = actor {
                 if a.role != Role::Regulator {
@@ -157,7 +160,8 @@ fn validate_and_write(
     };
     enum Plan {
         Products(products::Plan),
-        Designations(designations::Plan),
+        Designations(historical::Plan<crate::records::designations::DesignationRow>),
+        Certifications(historical::Plan<crate::records::certificates::CertRow>),
     }
     let plan = match job.kind {
         ImportKind::Products => {
@@ -172,10 +176,17 @@ fn validate_and_write(
         ImportKind::Designations => {
             Plan::Designations(designations::validate(conn, actor, &table, &mut validated)?)
         }
+        ImportKind::Certifications => Plan::Certifications(certifications::validate(
+            conn,
+            actor,
+            &table,
+            &mut validated,
+        )?),
     };
     let errors = match &plan {
         Plan::Products(p) => &p.errors,
         Plan::Designations(p) => &p.errors,
+        Plan::Certifications(p) => &p.errors,
     };
     if !errors.is_empty() {
         return Ok(Err(errors.clone()));
@@ -189,7 +200,8 @@ fn validate_and_write(
     };
     let counts = match plan {
         Plan::Products(p) => products::write(conn, ctx, p, &mut written)?,
-        Plan::Designations(p) => designations::write(conn, ctx, p, &mut written)?,
+        Plan::Designations(p) => historical::write(conn, ctx, p, &mut written)?,
+        Plan::Certifications(p) => historical::write(conn, ctx, p, &mut written)?,
     };
     Ok(Ok(counts))
 }

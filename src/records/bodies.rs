@@ -51,6 +51,29 @@ pub fn list_bodies(
     q.load(conn)
 }
 
+impl CertificationBody {
+    /// Whether it issues certificates of this kind.
+    pub fn issues(&self, kind: crate::domain::ApplicationKind) -> bool {
+        self.kinds.split(';').any(|k| k.trim() == kind.as_str())
+    }
+}
+
+/// A body by its key (`cgfdc`) or its id.
+pub fn find_body_by_key(
+    conn: &mut DbConn,
+    key_or_id: &str,
+) -> QueryResult<Option<CertificationBody>> {
+    certification_bodies::table
+        .filter(
+            certification_bodies::key
+                .eq(key_or_id)
+                .or(certification_bodies::id.eq(key_or_id)),
+        )
+        .select(CertificationBody::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find_body(conn: &mut DbConn, id: &str) -> QueryResult<Option<CertificationBody>> {
     certification_bodies::table
         .find(id)

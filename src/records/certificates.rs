@@ -191,6 +191,14 @@ pub fn find_by_number(conn: &mut DbConn, number: &str) -> QueryResult<Vec<CertRo
         .load(conn)
 }
 
+/// Marks a certificate's end as announced (an imported, historical one: no news).
+pub fn mark_expiry_published(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::update(certifications::table.find(id))
+        .set(certifications::expiry_published.eq(true))
+        .execute(conn)
+        .map(|_| ())
+}
+
 pub fn insert(conn: &mut DbConn, row: &CertRow) -> QueryResult<()> {
     diesel::insert_into(certifications::table)
         .values(row)

@@ -1,4 +1,5 @@
-//! Bulk imports: products of an enterprise and historical designations, from CSV or XLSX, as
+//! Bulk imports: products of an enterprise and historical designations and certificates, from
+//! CSV or XLSX, as
 //! jobs (IMP-1 … IMP-6 in docs/RULES.md).
 
 use serde_json::Value;
@@ -342,7 +343,7 @@ async fn a_market_regulator_imports_historical_titles_which_read_as_expired() {
         let d = app.get(&format!("/api/v1/designations/{id}"), None).await;
         assert_eq!(
             d.body["history"][0]["reason"],
-            registry::imports::designations::REASON
+            registry::imports::historical::REASON
         );
         assert_eq!(
             app.audit_for("designation", &id)[0].action,
@@ -376,6 +377,113 @@ async fn a_market_regulator_imports_historical_titles_which_read_as_expired() {
             &app,
             Some(&ent),
             "kind=designations",
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await
+        .assert(403);
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn an_agency_imports_historical_certificates_checked_like_its_own() {
+    each_backend(|app| async move {
+        let agri = app.token("agri").await;
+        let ent = app.token("ent_a").await;
+        app.goji_product(&ent, "历史绿色枸杞").await;
+        let holder = uscc("632800", "MA0000001");
+        let bodies = app
+            .get("/api/v1/certification-bodies?kind=green_food", None)
+            .await;
+        let key = bodies.body["items"][0]["key"].as_str().unwrap().to_owned();
+        let organic_body = app.body_for("organic").await;
+        let header = "kind,certificate_number,certification_body,holder_uscc,product_name,scope,issued_on,expires_on";
+        let csv = format!(
+            "{header}\n\
+             green_food,LB-18-1501010001A,{key},{holder},历史绿色枸杞,枸杞干果,2015-01-10,2018-01-09\n\
+             green_food,LB-18-1801010002A,{key},{holder},历史绿色枸杞,枸杞干果,2018-01-10,2021-01-09\n"
+        );
+        let job = import_csv(&app, &agri, "kind=certifications", &csv).await;
+        assert_eq!(job["status"], "done", "{job}");
+        assert_eq!(job["created"], 2);
+        let v = app.get("/api/v1/verify/LB-18-1501010001A", None).await;
+        v.assert(200);
+        assert_eq!(v.body["status"], "expired", "{}", v.body);
+        let live = app
+            .get("/api/v1/certifications?kind=green_food&status=valid", None)
+            .await;
+        assert!(ids(&live.body).is_empty(), "{}", live.body);
+        let all = app
+            .get("/api/v1/certifications?kind=green_food", None)
+            .await;
+        let id = ids(&all.body)[0].clone();
+        let c = app.get(&format!("/api/v1/certifications/{id}"), None).await;
+        assert_eq!(
+            c.body["history"][0]["reason"],
+            registry::imports::historical::REASON
+        );
+        assert_eq!(
+            app.audit_for("certification", &id)[0].action,
+            "certification.register"
+        );
+        // Again: nothing changes.
+        let job = import_csv(&app, &agri, "kind=certifications", &csv).await;
+        assert_eq!(
+            (job["created"].as_i64(), job["unchanged"].as_i64()),
+            (Some(0), Some(2))
+        );
+
+        // Each bad row is reported with its column and code, and nothing is written.
+        let before = audit_entries(&app);
+        let csv = format!(
+            "{header}\n\
+             green_food,LB-18-1901010003A,{organic_body},{holder},历史绿色枸杞,枸杞,2019-01-10,2022-01-09\n\
+             green_food,LB-18-1901010004A,{key},{holder},,枸杞,2019-01-10,2022-01-09\n\
+             green_food,LB-18-2501010005A,{key},{holder},历史绿色枸杞,枸杞,2025-01-10,2099-01-09\n\
+             national_famous_brand,LB-18-1901010006A,{key},{holder},历史绿色枸杞,枸杞,2019-01-10,2022-01-09\n\
+             green_food,LB-18-1901010007A,{key},{holder},历史绿色枸杞,,2019-01-10,2022-01-09\n"
+        );
+        let job = import_csv(&app, &agri, "kind=certifications", &csv).await;
+        assert_eq!(job["status"], "failed");
+        let found: Vec<(i64, String, String)> = job["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["row"].as_i64().unwrap(),
+                    e["column"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for want in [
+            (2, "certification_body", "body_not_for_kind"),
+            (3, "product_gtin", "required"),
+            (4, "expires_on", "still_valid"),
+            (5, "kind", "not_a_certification"),
+            (6, "scope", "required"),
+        ] {
+            assert!(
+                found.contains(&(want.0, want.1.to_owned(), want.2.to_owned())),
+                "{want:?} in {found:?}"
+            );
+        }
+        assert_eq!(audit_entries(&app), before);
+
+        // Another agency's kind is refused per row; an enterprise may not load certificates.
+        let market = app.token("market").await;
+        let csv = format!(
+            "{header}\n\
+             green_food,LB-18-1901010008A,{key},{holder},历史绿色枸杞,枸杞,2019-01-10,2022-01-09\n"
+        );
+        let job = import_csv(&app, &market, "kind=certifications", &csv).await;
+        assert_eq!(job["errors"][0]["code"], "not_your_agency", "{job}");
+        import(
+            &app,
+            Some(&ent),
+            "kind=certifications",
             "text/csv",
             csv.into_bytes(),
         )

@@ -3,7 +3,7 @@
 -- other backend's migration.
 CREATE TABLE import_jobs (
     id              TEXT PRIMARY KEY,
-    kind            TEXT NOT NULL CHECK (kind IN ('products', 'designations')),
+    kind            TEXT NOT NULL CHECK (kind IN ('products', 'designations', 'certifications')),
     status          TEXT NOT NULL CHECK (status IN ('queued', 'validating', 'importing', 'done', 'failed')),
     created_by      TEXT REFERENCES users (id),
     agency_code     TEXT REFERENCES agencies (code),
