@@ -33,6 +33,7 @@ version. Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access
         sessions::routes::me,
         sessions::routes::change_password,
         enterprises::registration::register,
+        crate::api_clients::developers::register_developer,
         users::routes::create_user,
         users::routes::list_users,
         users::routes::get_user,

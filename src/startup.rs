@@ -55,6 +55,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         .service(sessions::routes::me)
         .service(sessions::routes::change_password)
         .service(enterprises::registration::register)
+        .service(crate::api_clients::developers::register_developer)
         .service(users::routes::create_user)
         .service(users::routes::list_users)
         .service(users::routes::get_user)

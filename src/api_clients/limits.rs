@@ -212,6 +212,7 @@ pub async fn rate_limit(
             verdicts.push(check("login", &limits.login, &ip, limits.login_per_min));
         }
         if path == "/api/v1/auth/register"
+            || path == "/api/v1/auth/register-developer"
             || path == "/console/signup"
             || (path.starts_with("/api/v1/applications/") && path.ends_with("/objections"))
         {

@@ -142,6 +142,93 @@ pub async fn create_client(
         .json(created))
 }
 
+/// A client's fields, checked; `prefix` names them in errors (`client.` inside a sign-up).
+pub struct NewClient {
+    name: String,
+    contact: String,
+    purpose: String,
+    quota: Option<i32>,
+}
+
+impl NewClient {
+    pub fn parse(errors: &mut Errors, prefix: &str, body: &CreateApiClientRequest) -> Option<Self> {
+        let name = crate::domain::text(errors, &format!("{prefix}name"), &body.name, 200);
+        let contact = crate::domain::text(errors, &format!("{prefix}contact"), &body.contact, 200);
+        let purpose = body.purpose.trim();
+        if purpose.chars().count() > 1000 {
+            errors.push(
+                format!("{prefix}purpose"),
+                "too_long",
+                "at most 1000 characters",
+            );
+        }
+        let quota = quota(errors, body.quota_per_min);
+        Some(Self {
+            name: name?,
+            contact: contact?,
+            purpose: purpose.to_owned(),
+            quota,
+        })
+    }
+
+    /// The row for `owner`, and its key (the registry keeps only the hash).
+    pub fn mint(self, owner: &str) -> (ApiClientRow, String) {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let key = format!(
+            "rk_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        );
+        let row = ApiClientRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: self.name,
+            contact: self.contact,
+            key_prefix: key[..7].to_owned(),
+            key_hash: hash_key(&key),
+            created_by: Some(owner.to_owned()),
+            created_at: crate::clock::now(),
+            revoked_at: None,
+            purpose: self.purpose,
+            quota_per_min: self.quota,
+        };
+        (row, key)
+    }
+}
+
+/// Inserts a minted client and its audit entry, within the owner's limit of live clients
+/// (admins have none). Call inside `write_tx`.
+pub fn insert_client(
+    conn: &mut DbConn,
+    ctx: &AuditCtx,
+    row: &ApiClientRow,
+    limited: bool,
+) -> ApiResult<()> {
+    let owner = row.created_by.as_deref().unwrap_or_default();
+    if limited && repo::count_live_of(conn, owner)? >= CLIENTS_PER_USER {
+        return Err(ApiError::Refused {
+            code: "too_many_clients",
+            field: "name",
+            detail: format!(
+                "a user holds at most {CLIENTS_PER_USER} live API clients: revoke one first"
+            ),
+        });
+    }
+    repo::insert(conn, row)?;
+    audit::record(
+        conn,
+        ctx,
+        Change {
+            action: "api_client.create",
+            entity_type: "api_client",
+            entity_id: &row.id,
+            before: None,
+            after: serde_json::to_value(ApiClientView::from(row)).ok(),
+            reason: None,
+        },
+    )?;
+    Ok(())
+}
+
 /// Registers an app for the signed-in user and mints its key (shown in this answer only).
 pub async fn register(
     state: &AppState,
@@ -153,66 +240,15 @@ pub async fn register(
         return Err(ApiError::Forbidden);
     }
     let mut errors = Errors::new();
-    let name = crate::domain::text(&mut errors, "name", &body.name, 200);
-    let contact = crate::domain::text(&mut errors, "contact", &body.contact, 200);
-    let purpose = body.purpose.trim();
-    if purpose.chars().count() > 1000 {
-        errors.push("purpose", "too_long", "at most 1000 characters");
-    }
-    let quota = quota(&mut errors, body.quota_per_min);
+    let new = NewClient::parse(&mut errors, "", body);
     errors.finish()?;
-    let (Some(name), Some(contact)) = (name, contact) else {
-        return Err(ApiError::Internal("validated".into()));
-    };
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let key = format!(
-        "rk_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
-    let row = ApiClientRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        name,
-        contact,
-        key_prefix: key[..7].to_owned(),
-        key_hash: hash_key(&key),
-        created_by: Some(actor.user_id.clone()),
-        created_at: crate::clock::now(),
-        revoked_at: None,
-        purpose: purpose.to_owned(),
-        quota_per_min: quota,
-    };
+    let new = new.ok_or_else(|| ApiError::Internal("validated".into()))?;
+    let (row, key) = new.mint(&actor.user_id);
     let ctx = AuditCtx::of(caller);
     let r = row.clone();
+    let limited = !is_admin(&actor);
     state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                if !is_admin(&actor) && repo::count_live_of(conn, &actor.user_id)? >= CLIENTS_PER_USER
-                {
-                    return Err(ApiError::Refused {
-                        code: "too_many_clients",
-                        field: "name",
-                        detail: format!(
-                            "a user holds at most {CLIENTS_PER_USER} live API clients: revoke one first"
-                        ),
-                    });
-                }
-                repo::insert(conn, &r)?;
-                audit::record(
-                    conn,
-                    &ctx,
-                    Change {
-                        action: "api_client.create",
-                        entity_type: "api_client",
-                        entity_id: &r.id,
-                        before: None,
-                        after: serde_json::to_value(ApiClientView::from(&r)).ok(),
-                        reason: None,
-                    },
-                )?;
-                Ok(())
-            })
-        })
+        .db(move |conn| write_tx(conn, |conn| insert_client(conn, &ctx, &r, limited)))
         .await?;
     Ok(CreatedApiClient {
         client: ApiClientView::from(&row),

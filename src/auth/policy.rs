@@ -252,6 +252,7 @@ mod tests {
         let market = actor(Role::Regulator, Some(Agency::MarketRegulation), None);
         let agri = actor(Role::Regulator, Some(Agency::Agriculture), None);
         let ent = actor(Role::Enterprise, None, Some("E1"));
+        let dev = actor(Role::Developer, None, None);
         let own_pub = Target {
             enterprise_id: Some("E1"),
             published: true,
@@ -363,6 +364,23 @@ mod tests {
             (None, ReadAudit, reference, Unauthenticated),
             (Some(&admin), VerifyAudit, reference, Allow),
             (Some(&market), VerifyAudit, reference, Forbidden),
+            // app developer: reads what anyone reads, and nothing more
+            (Some(&dev), Read, other_pub, Allow),
+            (Some(&dev), Read, other_unpub, NotFound),
+            (Some(&dev), Read, other_agri_draft, NotFound),
+            (Some(&dev), ReadPrivate, other_pub, Forbidden),
+            (Some(&dev), ManageProducts, other_pub, Forbidden),
+            (Some(&dev), ImportProducts, other_pub, Forbidden),
+            (Some(&dev), UpdateEnterprise, other_pub, Forbidden),
+            // (`authorize` asks `Read` first, so what it may not see answers 404 before these)
+            (Some(&dev), VerifyEnterprise, other_unpub, Forbidden),
+            (Some(&dev), RegisterEnterprise, reference, Forbidden),
+            (Some(&dev), Decide, agri_record, Forbidden),
+            (Some(&dev), ManageApplication, other_agri_draft, Forbidden),
+            (Some(&dev), ManageReference, reference, Forbidden),
+            (Some(&dev), ManageUsers, reference, Forbidden),
+            (Some(&dev), ReadAudit, reference, Forbidden),
+            (Some(&dev), KeepCredit, reference, Forbidden),
         ];
         for (i, (a, action, target, expected)) in table.into_iter().enumerate() {
             assert_eq!(

@@ -85,7 +85,7 @@ macro_rules! text_enum {
 
 text_enum!(
     /// A user's role.
-    Role { Admin = "admin", Regulator = "regulator", Enterprise = "enterprise" }
+    Role { Admin = "admin", Regulator = "regulator", Enterprise = "enterprise", Developer = "developer" }
 );
 
 text_enum!(

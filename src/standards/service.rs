@@ -113,7 +113,7 @@ pub fn publish_own(
                     }
                     None => false,
                 },
-                Role::Regulator => false,
+                Role::Regulator | Role::Developer => false,
             };
             if !may {
                 return Err(ApiError::Forbidden);

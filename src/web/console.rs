@@ -579,6 +579,8 @@ fn dashboard(conn: &mut crate::db::DbConn, actor: &Actor) -> ApiResult<HomePage>
                 page.expiring = expiring(conn, &vis, agency)?;
             }
         }
+        // A developer's console is its API clients (`/console/api-clients`), linked from home.
+        Role::Developer => {}
         Role::Admin => {
             check(Some(actor), Action::ManageUsers, Target::default())?;
             page.users = crate::users::repo::list(conn, None, &first_page())?;

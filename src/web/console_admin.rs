@@ -286,9 +286,13 @@ async fn clients_page(
     let actor = caller.actor.clone();
     let listed = state
         .db(move |conn| {
-            check(actor.as_ref(), Action::ManageUsers, Target::default())?;
+            // Admins see every app; anyone else its own (as `GET /api/v1/api-clients`).
+            let actor = actor.ok_or(ApiError::Unauthenticated)?;
+            let owner = check(Some(&actor), Action::ManageUsers, Target::default())
+                .is_err()
+                .then_some(actor.user_id.as_str());
             let page = page_of(cursor.as_deref())?;
-            let rows = crate::api_clients::repo::list(conn, None, &page)?;
+            let rows = crate::api_clients::repo::list(conn, owner, &page)?;
             Ok(page.finish(rows, |c| &c.id))
         })
         .await;

@@ -454,6 +454,7 @@ impl TestApp {
             add_user(&mut conn, "ent_a", "enterprise", None, Some(&ent_a));
             add_user(&mut conn, "ent_b", "enterprise", None, Some(&ent_b));
             add_user(&mut conn, "ent_c", "enterprise", None, Some(&ent_c));
+            add_user(&mut conn, "dev", "developer", None, None);
             Fixtures {
                 ent_a,
                 ent_b,

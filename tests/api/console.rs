@@ -198,6 +198,18 @@ async fn each_role_sees_its_own_front_page() {
         let body = html(&get_with(&app, "/console/", &admin).await).to_owned();
         assert!(body.contains("审计链") && body.contains("完整"), "{body}");
         assert!(body.contains("ent_a"), "the users");
+
+        // An app developer: its API clients, and no enterprise's or agency's lists.
+        let developer = sign_in(&app, "dev", crate::common::PASSWORD).await;
+        let body = html(&get_with(&app, "/console/", &developer).await).to_owned();
+        assert!(
+            body.contains("面向应用开发者") && body.contains(r#"href="/console/api-clients""#),
+            "{body}"
+        );
+        assert!(
+            !body.contains("apps-heading") && !body.contains("审计链"),
+            "{body}"
+        );
     })
     .await;
 }

@@ -483,9 +483,10 @@ async fn an_admin_manages_accounts_and_api_clients_in_the_console() {
         )
         .await
         .assert(401);
-        get_with(&app, "/console/api-clients", &agri)
-            .await
-            .assert(403);
+        // Anyone else's page lists its own apps only.
+        let theirs = get_with(&app, "/console/api-clients", &agri).await;
+        theirs.assert(200);
+        assert!(!html(&theirs).contains("扫码查询 App"));
     })
     .await;
 }
@@ -510,12 +511,13 @@ async fn every_console_page_renders_for_every_role() {
             "/console/api-clients".to_owned(),
         ];
         // What each role gets, page by page (in the order above).
-        let expected: [(&str, [u16; 9]); 5] = [
-            ("ent_a", [200, 200, 200, 200, 200, 200, 200, 403, 403]),
-            ("ent_b", [200, 200, 404, 404, 200, 404, 200, 403, 403]),
-            ("agri", [200, 403, 403, 403, 403, 200, 200, 403, 403]),
-            ("market", [200, 403, 403, 403, 403, 200, 200, 403, 403]),
+        let expected: [(&str, [u16; 9]); 6] = [
+            ("ent_a", [200, 200, 200, 200, 200, 200, 200, 403, 200]),
+            ("ent_b", [200, 200, 404, 404, 200, 404, 200, 403, 200]),
+            ("agri", [200, 403, 403, 403, 403, 200, 200, 403, 200]),
+            ("market", [200, 403, 403, 403, 403, 200, 200, 403, 200]),
             ("admin", [200, 403, 403, 403, 403, 200, 200, 200, 200]),
+            ("dev", [200, 403, 403, 403, 403, 404, 200, 403, 200]),
         ];
         for (user, statuses) in expected {
             let session = sign_in(&app, user, PASSWORD).await;

@@ -29,7 +29,7 @@ async fn admins_create_list_and_disable_users() {
         assert_eq!(page.body["items"].as_array().unwrap().len(), 3);
         let next = page.body["next_cursor"].as_str().unwrap();
         let rest = app.get(&format!("/api/v1/users?limit=100&cursor={next}"), Some(&admin)).await;
-        assert_eq!(rest.body["items"].as_array().unwrap().len(), 6, "9 users in all: 8 fixtures and the new one");
+        assert_eq!(rest.body["items"].as_array().unwrap().len(), 7, "10 users in all: 9 fixtures and the new one");
         let regs = app.get("/api/v1/users?role=regulator", Some(&admin)).await;
         assert_eq!(regs.body["items"].as_array().unwrap().len(), 5);
         // New user signs in; disabled, cannot.

@@ -697,3 +697,74 @@ async fn a_revoked_clients_subscriptions_stop_delivering() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn an_app_developer_signs_up_for_a_key_and_has_no_other_rights() {
+    each_backend(|app: TestApp| async move {
+        let rx = Receiver::start();
+        let path = "/api/v1/auth/register-developer";
+        let body = json!({"username": "scan_app_dev", "password": "a long passphrase",
+            "client": {"name": "扫码查询 App", "contact": "dev@example.com", "purpose": "查询证书"}});
+        // Bad fields are named; a quota is not the developer's to set.
+        let bad = app
+            .post(path, None, &json!({"username": "x y", "password": "short",
+                "client": {"name": "", "contact": "dev@example.com"}}))
+            .await;
+        bad.assert(422);
+        let mut fields = bad.fields();
+        fields.sort();
+        assert_eq!(fields, ["client.name", "password", "username"]);
+        let mut greedy = body.clone();
+        greedy["client"]["quota_per_min"] = json!(100000);
+        app.post(path, None, &greedy).await.assert(403);
+
+        let made = app.post(path, None, &body).await;
+        made.assert(201);
+        assert_eq!(made.body["user"]["role"], "developer");
+        let key = made.body["client"]["key"].as_str().unwrap().to_owned();
+        assert!(key.starts_with("rk_"));
+        app.post(path, None, &body).await.assert(409);
+        let entry = app.audit_for("api_client", made.body["client"]["id"].as_str().unwrap());
+        assert_eq!(entry[0].action, "api_client.create");
+
+        // The key subscribes to webhooks; the account signs in and manages its own apps.
+        with_key(&app, "POST", "/api/v1/webhooks", &key,
+            Some(&json!({"url": rx.url, "event_types": ["product.changed"]}))).await
+        .assert(201);
+        let login = app
+            .post("/api/v1/auth/login", None,
+                &json!({"username": "scan_app_dev", "password": "a long passphrase"}))
+            .await;
+        login.assert(200);
+        let dev = login.body["access_token"].as_str().unwrap().to_owned();
+        let mine = app.get("/api/v1/api-clients", Some(&dev)).await;
+        assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+        new_key(&app, &dev, "第二个应用").await;
+
+        // Nothing else: no enterprise's private data, no writes, no regulator's lists.
+        let p = app.goji_product(&app.token("ent_a").await, "开发者").await;
+        let (draft, _) = app
+            .green_food_draft("开发者看不到的草稿", "LB-18-2611017777", 400)
+            .await;
+        let patch = json!({"suitable_for": "x"});
+        let product = app.product_body("开发者的产品", None);
+        for (method, path, body, want) in [
+            ("GET", format!("/api/v1/enterprises/{}", app.fx.ent_c), None, 404),
+            ("PATCH", format!("/api/v1/products/{p}"), Some(&patch), 403),
+            ("POST", "/api/v1/products".to_owned(), Some(&product), 403),
+            ("GET", "/api/v1/users".to_owned(), None, 403),
+            ("GET", "/api/v1/audit-log".to_owned(), None, 403),
+            ("GET", "/api/v1/applications".to_owned(), None, 200),
+        ] {
+            let r = app.send(method, &path, Some(&dev), &[], body).await;
+            assert_eq!(r.status.as_u16(), want, "{method} {path}: {}", r.body);
+            if path == "/api/v1/applications" {
+                // Lists show it what they show anyone: no drafts, nothing under review.
+                let anonymous = app.get(&path, None).await;
+                assert_eq!(r.body["items"], anonymous.body["items"]);
+                assert!(!r.body.to_string().contains(&draft), "{}", r.body);
+            }
+        }
+    })
+    .await;
+}

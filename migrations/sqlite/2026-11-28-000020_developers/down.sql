@@ -1,0 +1,35 @@
+-- The rebuild SQLite's documentation gives for a changed table (https://sqlite.org/lang_altertable.html,
+-- "making other kinds of table schema changes"): foreign keys off, a new table, copy, drop, rename,
+-- commit. Other tables keep referring to `users` by name, so they refer to the new one.
+PRAGMA foreign_keys = OFF;
+BEGIN;
+-- The older schema has no developer role: their accounts go (their apps stay, ownerless, so
+-- their keys and webhooks keep working until an admin revokes them).
+UPDATE api_clients SET created_by = NULL
+    WHERE created_by IN (SELECT id FROM users WHERE role = 'developer');
+DELETE FROM refresh_tokens WHERE user_id IN (SELECT id FROM users WHERE role = 'developer');
+DELETE FROM users WHERE role = 'developer';
+CREATE TABLE users_new (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'regulator', 'enterprise')),
+    agency_code   TEXT REFERENCES agencies (code),
+    enterprise_id TEXT REFERENCES enterprises (id),
+    disabled      BOOLEAN NOT NULL DEFAULT 0,
+    created_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 1,
+    CHECK ((role = 'regulator') = (agency_code IS NOT NULL)),
+    CHECK ((role = 'enterprise') = (enterprise_id IS NOT NULL))
+);
+INSERT INTO users_new (id, username, password_hash, role, agency_code, enterprise_id, disabled,
+                       created_at, updated_at, version)
+    SELECT id, username, password_hash, role, agency_code, enterprise_id, disabled,
+           created_at, updated_at, version
+    FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+CREATE INDEX users_enterprise ON users (enterprise_id);
+COMMIT;
+PRAGMA foreign_keys = ON;
