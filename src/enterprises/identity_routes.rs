@@ -28,6 +28,7 @@ pub struct IdentityChangeList {
     responses(
         (status = 200, description = "Every identity change asked for, with its decision", body = IdentityChangeList),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A signed-in caller with no right to private data (an app developer)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or another enterprise's", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
