@@ -114,13 +114,21 @@ pub fn validate(
         let issued_on = check.date("issued_on");
         let expires_on = check.date("expires_on");
         if let (Some(from), Some(until)) = (issued_on, expires_on) {
-            check.ended("expires_on", from, until);
+            check.ended("expires_on", from, until, true);
         }
+        // A number is unique per body and per kind.
         if let (Some(body), Some(number)) = (&body, &number) {
             check.once(
                 &mut seen,
                 "certificate_number",
-                format!("{body}\u{0}{number}"),
+                format!("body {body} {number}"),
+            );
+        }
+        if let (Some(kind), Some(number)) = (kind, &number) {
+            check.once(
+                &mut seen,
+                "certificate_number",
+                format!("kind {kind} {number}"),
             );
         }
         if !check.errors.is_empty() {
@@ -158,13 +166,13 @@ pub fn validate(
             version: 1,
             certified: certified.to_json(),
         };
-        let body_id = new.certification_body_id.as_deref().unwrap_or_default();
-        match repo::find_by_body_number(conn, body_id, &new.certificate_number)? {
+        match registered(conn, &new)? {
             None => plan.create.push(new),
             Some(old)
                 if old.kind == new.kind
                     && old.enterprise_id == new.enterprise_id
                     && old.product_id == new.product_id
+                    && old.certification_body_id == new.certification_body_id
                     && old.scope == new.scope
                     && old.issued_on == new.issued_on
                     && old.expires_on == new.expires_on =>
@@ -176,13 +184,21 @@ pub fn validate(
                 "certificate_number",
                 "differs_from_registered",
                 format!(
-                    "{} of this body is registered already with other details (id {})",
+                    "{} is registered already, for this body or this kind, with other details (id {})",
                     new.certificate_number, old.id
                 ),
             )),
         }
     }
     Ok(plan)
+}
+
+/// The certificate registered under the row's number for its body or its kind (each pair is
+/// unique), if any.
+fn registered(conn: &mut DbConn, row: &CertRow) -> QueryResult<Option<CertRow>> {
+    Ok(repo::find_by_number(conn, &row.certificate_number)?
+        .into_iter()
+        .find(|c| c.kind == row.kind || c.certification_body_id == row.certification_body_id))
 }
 
 impl Historical for CertRow {
@@ -198,8 +214,7 @@ impl Historical for CertRow {
     }
 
     fn registered(&self, conn: &mut DbConn) -> QueryResult<bool> {
-        let body = self.certification_body_id.as_deref().unwrap_or_default();
-        Ok(repo::find_by_body_number(conn, body, &self.certificate_number)?.is_some())
+        Ok(registered(conn, self)?.is_some())
     }
 
     fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {

@@ -83,7 +83,7 @@ pub fn validate(
             }
         };
         if let (Some(from), Some(until)) = (valid_from, valid_until) {
-            check.ended("valid_until", from, until);
+            check.ended("valid_until", from, until, false);
         }
         if let Some(number) = &number {
             check.once(&mut seen, "number", number.clone());

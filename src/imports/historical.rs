@@ -133,7 +133,21 @@ impl<'a> RowCheck<'a> {
                 Ok(None)
             }
             Ok(uscc) => match crate::enterprises::repo::find_by_uscc(conn, uscc.as_str())? {
-                Some(e) => Ok(Some(e.id)),
+                // Only an active enterprise's records are public: loading one for another would
+                // announce, in the change feed, an enterprise the register does not show.
+                Some(e) if e.status == crate::domain::EnterpriseStatus::Active => Ok(Some(e.id)),
+                Some(e) => {
+                    self.bad(
+                        column,
+                        "enterprise_not_active",
+                        format!(
+                            "the enterprise with USCC {} is {}: only an active enterprise's records are loaded",
+                            uscc.as_str(),
+                            e.status
+                        ),
+                    );
+                    Ok(None)
+                }
                 None => {
                     self.bad(
                         column,
@@ -193,13 +207,17 @@ impl<'a> RowCheck<'a> {
         }
     }
 
-    /// The record ran from `from` to `until` and has ended.
-    pub fn ended(&mut self, until_column: &str, from: NaiveDate, until: NaiveDate) {
-        if until < from {
+    /// The record ran from `from` to `until` (a later day when `later`) and has ended.
+    pub fn ended(&mut self, until_column: &str, from: NaiveDate, until: NaiveDate, later: bool) {
+        if until < from || (later && until == from) {
             self.bad(
                 until_column,
                 "ends_before_start",
-                "the end is before the start",
+                if later {
+                    "the end must be after the start"
+                } else {
+                    "the end is before the start"
+                },
             );
         } else if until >= crate::clock::today() {
             self.bad(

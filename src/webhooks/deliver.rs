@@ -15,6 +15,9 @@ use crate::state::AppState;
 
 /// A receiver has this long to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest one send can take (connecting, then answering, each within `TIMEOUT`), and a
+/// second to spare: how long a replay waits for a turn that may be sending.
+pub const IN_FLIGHT: chrono::Duration = chrono::Duration::seconds(11);
 /// Consecutive failures after which a subscription pauses.
 pub const PAUSE_AFTER_FAILURES: i32 = 50;
 /// How long an event is retried before the subscription pauses.

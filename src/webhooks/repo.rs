@@ -113,9 +113,26 @@ pub fn set_secret(conn: &mut DbConn, id: &str, secret: &str) -> QueryResult<()> 
         .map(|_| ())
 }
 
-/// Active again from `cursor` (a replay, or a resume where it stopped), failures forgotten.
-pub fn restart(conn: &mut DbConn, id: &str, cursor: i64) -> QueryResult<()> {
+/// Active again from `cursor` (a replay, or a resume where it stopped), failures forgotten. A
+/// turn may be sending to the subscriber right now (active, and its turn not yet due): moving
+/// `next_attempt_at` stops that turn at its next write, and the new turn starts only after
+/// `in_flight` (the longest a send can take), so the subscriber never gets two at once.
+pub fn restart(
+    conn: &mut DbConn,
+    id: &str,
+    cursor: i64,
+    in_flight: chrono::Duration,
+) -> QueryResult<()> {
     let now = crate::clock::now();
+    let (status, due): (String, NaiveDateTime) = webhooks::table
+        .find(id)
+        .select((webhooks::status, webhooks::next_attempt_at))
+        .first(conn)?;
+    let start = if status == "active" && due > now {
+        now + in_flight
+    } else {
+        now
+    };
     diesel::update(webhooks::table.find(id))
         .set((
             webhooks::cursor.eq(cursor),
@@ -123,7 +140,7 @@ pub fn restart(conn: &mut DbConn, id: &str, cursor: i64) -> QueryResult<()> {
             webhooks::paused_reason.eq(None::<String>),
             webhooks::failures.eq(0),
             webhooks::failing_since.eq(None::<NaiveDateTime>),
-            webhooks::next_attempt_at.eq(now),
+            webhooks::next_attempt_at.eq(start),
             webhooks::updated_at.eq(now),
         ))
         .execute(conn)
@@ -193,16 +210,20 @@ pub fn claim_due(
 
 /// The subscription as it is now, if the turn holding `lease` still holds it (it is active and
 /// nothing moved its turn): each event of a turn reads it afresh, so a new secret, URL or filter
-/// applies from the next event on.
+/// applies from the next event on, and a client revoked meanwhile ends the turn.
 pub fn leased(
     conn: &mut DbConn,
     id: &str,
     lease: NaiveDateTime,
 ) -> QueryResult<Option<WebhookRow>> {
+    let live_clients = api_clients::table
+        .filter(api_clients::revoked_at.is_null())
+        .select(api_clients::id);
     webhooks::table
         .find(id)
         .filter(webhooks::next_attempt_at.eq(lease))
         .filter(webhooks::status.eq("active"))
+        .filter(webhooks::client_id.eq_any(live_clients))
         .select(WebhookRow::as_select())
         .first(conn)
         .optional()

@@ -398,6 +398,7 @@ async fn an_agency_imports_historical_certificates_checked_like_its_own() {
             .await;
         let key = bodies.body["items"][0]["key"].as_str().unwrap().to_owned();
         let organic_body = app.body_for("organic").await;
+        let pending = uscc("630200", "MA0000003");
         let header = "kind,certificate_number,certification_body,holder_uscc,product_name,scope,issued_on,expires_on";
         let csv = format!(
             "{header}\n\
@@ -442,7 +443,9 @@ async fn an_agency_imports_historical_certificates_checked_like_its_own() {
              green_food,LB-18-1901010004A,{key},{holder},,枸杞,2019-01-10,2022-01-09\n\
              green_food,LB-18-2501010005A,{key},{holder},历史绿色枸杞,枸杞,2025-01-10,2099-01-09\n\
              national_famous_brand,LB-18-1901010006A,{key},{holder},历史绿色枸杞,枸杞,2019-01-10,2022-01-09\n\
-             green_food,LB-18-1901010007A,{key},{holder},历史绿色枸杞,,2019-01-10,2022-01-09\n"
+             green_food,LB-18-1901010007A,{key},{holder},历史绿色枸杞,,2019-01-10,2022-01-09\n\
+             green_food,LB-18-1901010009A,{key},{holder},历史绿色枸杞,枸杞,2019-01-10,2019-01-10\n\
+             green_food,LB-18-1901010010A,{key},{pending},,枸杞,2019-01-10,2022-01-09\n"
         );
         let job = import_csv(&app, &agri, "kind=certifications", &csv).await;
         assert_eq!(job["status"], "failed");
@@ -464,6 +467,8 @@ async fn an_agency_imports_historical_certificates_checked_like_its_own() {
             (4, "expires_on", "still_valid"),
             (5, "kind", "not_a_certification"),
             (6, "scope", "required"),
+            (7, "expires_on", "ends_before_start"),
+            (8, "holder_uscc", "enterprise_not_active"),
         ] {
             assert!(
                 found.contains(&(want.0, want.1.to_owned(), want.2.to_owned())),
