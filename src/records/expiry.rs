@@ -10,6 +10,27 @@ use crate::domain::RecordStatus;
 /// Announces up to `max` records that ended before `today` and were not announced yet
 /// (`certification.expire`, `designation.expire`); how many it announced. Call inside a write
 /// transaction.
+/// Marks every record that ended before `today` as announced, without announcing it: records
+/// loaded with their history (the synthetic register) ended before they were loaded, and their
+/// end is no news to followers.
+pub fn mark_past_announced(conn: &mut DbConn, today: chrono::NaiveDate) -> QueryResult<usize> {
+    let certs = diesel::update(
+        certifications::table
+            .filter(certifications::expires_on.lt(today))
+            .filter(certifications::expiry_published.eq(false)),
+    )
+    .set(certifications::expiry_published.eq(true))
+    .execute(conn)?;
+    let designs = diesel::update(
+        designations::table
+            .filter(designations::valid_until.lt(today))
+            .filter(designations::expiry_published.eq(false)),
+    )
+    .set(designations::expiry_published.eq(true))
+    .execute(conn)?;
+    Ok(certs + designs)
+}
+
 pub fn announce_due(conn: &mut DbConn, today: chrono::NaiveDate, max: i64) -> QueryResult<usize> {
     let now = crate::clock::now();
     let certs: Vec<String> = certifications::table

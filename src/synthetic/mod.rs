@@ -188,10 +188,14 @@ pub fn generate(conn: &mut DbConn, scale: f64, progress: &dyn Fn(&str)) -> ApiRe
                 deferred.len()
             ));
             fill(conn, &mut g, &counts)?;
+            crate::records::expiry::mark_past_announced(conn, crate::clock::today())?;
             deferred.restore(conn, progress)?;
             Ok(())
         })?,
-        DbConn::Sqlite(_) => fill(conn, &mut g, &counts)?,
+        DbConn::Sqlite(_) => {
+            fill(conn, &mut g, &counts)?;
+            crate::records::expiry::mark_past_announced(conn, crate::clock::today())?;
+        }
     }
     // Bulk loads leave the planner's statistics stale; refresh them once at the end.
     progress("analyze: refreshing planner statistics");
