@@ -119,21 +119,17 @@ pub fn set_secret(conn: &mut DbConn, id: &str, secret: &str) -> QueryResult<()> 
 /// `in_flight` (the longest a send can take), so the subscriber never gets two at once.
 pub fn restart(
     conn: &mut DbConn,
-    id: &str,
+    w: &WebhookRow,
     cursor: i64,
     in_flight: chrono::Duration,
 ) -> QueryResult<()> {
     let now = crate::clock::now();
-    let (status, due): (String, NaiveDateTime) = webhooks::table
-        .find(id)
-        .select((webhooks::status, webhooks::next_attempt_at))
-        .first(conn)?;
-    let start = if status == "active" && due > now {
+    let start = if w.status == "active" && w.next_attempt_at > now {
         now + in_flight
     } else {
         now
     };
-    diesel::update(webhooks::table.find(id))
+    diesel::update(webhooks::table.find(&w.id))
         .set((
             webhooks::cursor.eq(cursor),
             webhooks::status.eq("active"),
@@ -165,6 +161,16 @@ pub fn deliveries(
     q.load(conn)
 }
 
+/// The ids of API clients not revoked: only their subscriptions deliver.
+fn live_clients() -> diesel::dsl::Select<
+    diesel::dsl::Filter<api_clients::table, diesel::dsl::IsNull<api_clients::revoked_at>>,
+    api_clients::id,
+> {
+    api_clients::table
+        .filter(api_clients::revoked_at.is_null())
+        .select(api_clients::id)
+}
+
 /// Takes the subscriptions whose turn it is and that have something after their cursor, each
 /// for `lease` (another instance skips it meanwhile): a conditional update per row, so two
 /// instances never take the same one, and no transaction (an idle poll only reads). The lease's
@@ -178,14 +184,11 @@ pub fn claim_due(
     max: i64,
 ) -> QueryResult<Vec<WebhookRow>> {
     let head = publication::head(conn)?;
-    let live_clients = api_clients::table
-        .filter(api_clients::revoked_at.is_null())
-        .select(api_clients::id);
     let due: Vec<WebhookRow> = webhooks::table
         .filter(webhooks::status.eq("active"))
         .filter(webhooks::next_attempt_at.le(now))
         .filter(webhooks::cursor.lt(head))
-        .filter(webhooks::client_id.eq_any(live_clients))
+        .filter(webhooks::client_id.eq_any(live_clients()))
         .order(webhooks::next_attempt_at.asc())
         .limit(max)
         .select(WebhookRow::as_select())
@@ -216,14 +219,11 @@ pub fn leased(
     id: &str,
     lease: NaiveDateTime,
 ) -> QueryResult<Option<WebhookRow>> {
-    let live_clients = api_clients::table
-        .filter(api_clients::revoked_at.is_null())
-        .select(api_clients::id);
     webhooks::table
         .find(id)
         .filter(webhooks::next_attempt_at.eq(lease))
         .filter(webhooks::status.eq("active"))
-        .filter(webhooks::client_id.eq_any(live_clients))
+        .filter(webhooks::client_id.eq_any(live_clients()))
         .select(WebhookRow::as_select())
         .first(conn)
         .optional()

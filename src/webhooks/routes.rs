@@ -520,7 +520,7 @@ async fn restart(
                         detail: format!("the newest sequence number is {head}"),
                     });
                 }
-                repo::restart(conn, &id, cursor, super::deliver::IN_FLIGHT)?;
+                repo::restart(conn, &row, cursor, super::deliver::IN_FLIGHT)?;
                 let row = own(conn, &client, &id)?;
                 audited(conn, &ctx, action, &row)?;
                 Ok(row)
