@@ -7,7 +7,7 @@
 #   bench/run.sh sqlite       # bench/data/bench.db
 #
 # Settings: SCALE (default 1), DURATION (seconds per run, default 20), CONNECTIONS (default 16),
-# ANSWER_CACHE_MB (the server's REGISTRY_ANSWER_CACHE_MB; default 32, as shipped; 0 = off), POOL, WORKERS.
+# ANSWER_CACHE_MB (the server's REGISTRY_ANSWER_CACHE_MB; default 24, as shipped; 0 = off), POOL, WORKERS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend="${1:-postgres}"
@@ -39,7 +39,7 @@ export JWT_SECRET="bench-secret-bench-secret-bench-secret-0000"
 export REGISTRY_ENV=development RUST_LOG=warn
 # The benchmark's API key gets a quota far above what the machine can serve.
 export REGISTRY_API_KEY_RATE_PER_MIN=1000000000 REGISTRY_DB_POOL_SIZE="${POOL:-16}" REGISTRY_WORKERS="${WORKERS:-2}"
-export REGISTRY_ANSWER_CACHE_MB="${ANSWER_CACHE_MB:-32}"
+export REGISTRY_ANSWER_CACHE_MB="${ANSWER_CACHE_MB:-24}"
 
 $bin migrate >/dev/null
 if ! $bin seed --synthetic "$SCALE" 2>bench/generate.log | tee -a bench/generate.log; then

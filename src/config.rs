@@ -257,7 +257,7 @@ impl Settings {
                 .clamp(1, u32::MAX as u64) as u32,
             filing_rate_per_min: number(&get, "REGISTRY_FILING_RATE_PER_MIN", 5)?
                 .clamp(1, u32::MAX as u64) as u32,
-            answer_cache_mb: number(&get, "REGISTRY_ANSWER_CACHE_MB", 32)?,
+            answer_cache_mb: number(&get, "REGISTRY_ANSWER_CACHE_MB", 24)?,
             export_page_size: number(&get, "REGISTRY_EXPORT_PAGE_SIZE", 1000)?.clamp(1, 10_000)
                 as i64,
             generated_jwt_secret,

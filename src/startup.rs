@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{self, Next};
 use actix_web::HttpResponse;
 use actix_web::{http::header, web, App, HttpServer};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::config::Settings;
 use crate::db::{self, BackendKind, DbPool};
@@ -19,6 +19,19 @@ use crate::{
     api_clients, applications, audit, enterprises, gis, health, products, records, reference,
     seeds, sessions, standards, users, verify,
 };
+
+/// Hands the heap's free pages back to the system: building the OpenAPI document and loading
+/// the reference data leave megabytes free inside the heap, which glibc keeps resident.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system; it takes the allocator's lock.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Where the OpenAPI document is served (Swagger UI at `/docs/` reads it there).
+const SPEC_PATH: &str = "/api-docs/openapi.json";
 
 /// Opens the pool, migrates, and loads the reference data (idempotent).
 pub fn prepare_database(
@@ -473,7 +486,12 @@ impl Application {
         let data = web::Data::new(state);
         spawn_housekeeping(data.clone());
         crate::webhooks::deliver::spawn(data.clone());
-        let spec = crate::openapi::document();
+        // Serialised once and shared: the document as a JSON value is several megabytes, and
+        // Swagger UI's own route would keep a copy of it per worker and serialise it per request.
+        let spec = web::Bytes::from(
+            serde_json::to_vec(&crate::openapi::document()).map_err(std::io::Error::other)?,
+        );
+        release_freed_memory();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -496,10 +514,18 @@ impl Application {
                 .service(crate::observe::metrics)
                 .service(audit::routes::jwks)
                 .service(web::redirect("/docs", "/docs/"))
-                .service(
-                    SwaggerUi::new("/docs/{_:.*}")
-                        .external_url_unchecked("/api-docs/openapi.json", spec.clone()),
-                )
+                .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new([SPEC_PATH])))
+                .service(web::resource(SPEC_PATH).get({
+                    let spec = spec.clone();
+                    move || {
+                        let spec = spec.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type(header::ContentType::json())
+                                .body(spec)
+                        }
+                    }
+                }))
                 .service(
                     web::scope("/api/v1")
                         .wrap(middleware::from_fn(api_clients::limits::rate_limit))

@@ -23,6 +23,14 @@ async fn health_readiness_and_offline_docs() {
         app.get("/docs/swagger-ui-bundle.js", None)
             .await
             .assert(200);
+        // Swagger UI reads the document the service serves.
+        let init = app.get("/docs/swagger-initializer.js", None).await;
+        init.assert(200);
+        assert!(init
+            .body
+            .as_str()
+            .unwrap()
+            .contains("/api-docs/openapi.json"));
         let spec = app.get("/api-docs/openapi.json", None).await;
         spec.assert(200);
         assert!(spec.body["paths"]["/api/v1/products"].is_object());
