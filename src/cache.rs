@@ -187,12 +187,12 @@ impl Answers {
             }
             read += batch.len();
             // A new or changed record changes its product's profile too, which cannot name
-            // a record it did not have when it was built.
+            // a record it did not have when it was built, and the answer for its number.
             let records: Vec<(&str, &str)> = batch
                 .iter()
                 .map(|p| (p.entity_type.as_str(), p.entity_id.as_str()))
                 .collect();
-            let products = crate::records::products_of(conn, &records)?;
+            let touched = crate::records::touched_by(conn, &records)?;
             let mut follower = self.follower.lock().expect("follower");
             for p in &batch {
                 // Another caller may have followed the same entries meanwhile.
@@ -200,11 +200,14 @@ impl Answers {
                     continue;
                 }
                 let key = entity(&p.entity_type, &p.entity_id);
-                let product = products
+                let also = touched
                     .iter()
-                    .find(|(t, id, _)| *t == p.entity_type && *id == p.entity_id)
-                    .map(|(_, _, product)| entity("product", product));
-                for changed in std::iter::once(key).chain(product) {
+                    .filter(|t| t.record_type == p.entity_type && t.id == p.entity_id)
+                    .flat_map(|t| {
+                        let product = t.product_id.as_deref().map(|id| entity("product", id));
+                        product.into_iter().chain([entity("number", &t.number)])
+                    });
+                for changed in std::iter::once(key).chain(also) {
                     if let Some(entries) = &self.entries {
                         let dropped = changed.clone();
                         // moka evaluates the predicate against every entry, lazily; an

@@ -97,12 +97,19 @@ pub fn live_for_product(conn: &mut DbConn, product_id: &str) -> QueryResult<Vec<
     Ok(ids)
 }
 
-/// The products of the records among `entities` (`(entity type, id)` pairs, as the publication
-/// log names them): `(type, record id, product id)`.
-pub fn products_of(
-    conn: &mut DbConn,
-    entities: &[(&str, &str)],
-) -> QueryResult<Vec<(&'static str, String, String)>> {
+/// What else a change to a record changes: its product's profile, and the answer for its
+/// number (a new record can make a number ambiguous).
+#[derive(Debug)]
+pub struct Touched {
+    pub record_type: &'static str,
+    pub id: String,
+    pub product_id: Option<String>,
+    pub number: String,
+}
+
+/// [`Touched`] for the records among `entities` (`(entity type, id)` pairs, as the publication
+/// log names them).
+pub fn touched_by(conn: &mut DbConn, entities: &[(&str, &str)]) -> QueryResult<Vec<Touched>> {
     use crate::db::schema::{certifications as c, designations as d};
     let ids = |kind: &str| -> Vec<String> {
         entities
@@ -114,21 +121,28 @@ pub fn products_of(
     let (certs, designations) = (ids("certification"), ids("designation"));
     let mut out = Vec::new();
     if !certs.is_empty() {
-        let rows: Vec<(String, String)> = c::table
+        let rows: Vec<(String, String, String)> = c::table
             .filter(c::id.eq_any(&certs))
-            .select((c::id, c::product_id))
+            .select((c::id, c::product_id, c::certificate_number))
             .load(conn)?;
-        out.extend(rows.into_iter().map(|(r, p)| ("certification", r, p)));
+        out.extend(rows.into_iter().map(|(id, product, number)| Touched {
+            record_type: "certification",
+            id,
+            product_id: Some(product),
+            number,
+        }));
     }
     if !designations.is_empty() {
-        let rows: Vec<(String, Option<String>)> = d::table
+        let rows: Vec<(String, Option<String>, String)> = d::table
             .filter(d::id.eq_any(&designations))
-            .select((d::id, d::product_id))
+            .select((d::id, d::product_id, d::number))
             .load(conn)?;
-        out.extend(
-            rows.into_iter()
-                .filter_map(|(r, p)| Some(("designation", r, p?))),
-        );
+        out.extend(rows.into_iter().map(|(id, product_id, number)| Touched {
+            record_type: "designation",
+            id,
+            product_id,
+            number,
+        }));
     }
     Ok(out)
 }

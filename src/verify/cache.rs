@@ -17,9 +17,11 @@ pub(super) fn cached_form(v: &Verification) -> ApiResult<Arc<str>> {
     Ok(value.to_string().into())
 }
 
-/// What the answer says depends on: the record, its holder and its product.
+/// What the answer says depends on: the record, its holder and its product, and its number
+/// (another record given the same number makes it ambiguous).
 pub(super) fn depends_on(v: &Verification) -> Vec<String> {
     let mut deps = vec![
+        entity("number", &v.number),
         entity(v.record_type.as_str(), &v.record_id),
         entity("enterprise", &v.holder.enterprise_id),
     ];
@@ -77,7 +79,10 @@ mod tests {
         let v = sample();
         let kept = cached_form(&v).unwrap();
         assert!(!kept.contains("checked_at"));
-        assert_eq!(depends_on(&v), vec!["certification:r", "enterprise:e"]);
+        assert_eq!(
+            depends_on(&v),
+            vec!["number:N", "certification:r", "enterprise:e"]
+        );
         let body = with_checked_at(&kept);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["number"], "N");

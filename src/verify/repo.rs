@@ -6,21 +6,13 @@ use super::{Holder, ProductRef, Verification};
 use crate::db::DbConn;
 use crate::domain::{ApplicationKind, EnterpriseStatus, RecordStatus, RecordType};
 use crate::error::{ApiError, ApiResult};
+use crate::records;
 use crate::records::certified::Certified;
-use crate::records::{self, certificates as certs, designations};
 
 /// A product's certified fields as they are now: name, brand, GTIN, sector, category, origin.
 type LiveProduct = (String, String, Option<String>, String, String, String);
 /// The holder as it is now: id, name, USCC, status.
 type LiveHolder = (String, String, String, EnterpriseStatus);
-/// A certificate with its holder and product as they are now.
-type CertHit = (certs::CertRow, LiveHolder, LiveProduct);
-/// A designation with its holder and, when it names one, its product as they are now.
-type DesignationHit = (
-    designations::DesignationRow,
-    LiveHolder,
-    Option<LiveProduct>,
-);
 
 /// The facts as they are now, to compare with what was certified.
 fn now_facts(holder: &LiveHolder, product: Option<&LiveProduct>) -> Certified {
@@ -47,122 +39,171 @@ fn holder(now: &LiveHolder, certified: &Certified) -> Holder {
     }
 }
 
-/// What the register holds for a number. Two round trips: certificates and designations, each
-/// joined to its holder and product (this is the hot path of third-party apps).
+/// One record a number names, from either table: what verification reads of it.
+struct Hit {
+    record_type: RecordType,
+    id: String,
+    kind: ApplicationKind,
+    product_id: Option<String>,
+    number: String,
+    valid_from: NaiveDate,
+    valid_until: Option<NaiveDate>,
+    status: RecordStatus,
+    certified: String,
+    geographical_indication_id: Option<String>,
+    holder: LiveHolder,
+    product: Option<LiveProduct>,
+}
+
+/// A row of the look-up, in the order of its select.
+type HitRow = (
+    String,
+    String,
+    ApplicationKind,
+    Option<String>,
+    String,
+    NaiveDate,
+    Option<NaiveDate>,
+    RecordStatus,
+    String,
+    Option<String>,
+    LiveHolder,
+    Option<LiveProduct>,
+);
+
+/// Every certificate and designation with this number, each joined to its holder and product,
+/// in one statement: this is the hot path of third-party apps, and a second round trip for the
+/// designations doubled the database's cost of a verification. Constants are bound, not
+/// literal SQL, so that diesel keeps the statement prepared (planning it took longer than
+/// running it).
+fn hits(conn: &mut DbConn, number: &str) -> diesel::QueryResult<Vec<Hit>> {
+    use crate::db::schema::{
+        certifications as c, designations as d, enterprises as e, products as p,
+    };
+    use diesel::prelude::*;
+    use diesel::sql_types::{Nullable, Text};
+    let live_product = (
+        p::name,
+        p::brand,
+        p::gtin,
+        p::sector_code,
+        p::category_code,
+        p::origin_region_code,
+    );
+    let holder = (e::id, e::name, e::uscc, e::status);
+    let certs = c::table
+        .inner_join(e::table)
+        .inner_join(p::table)
+        .filter(c::certificate_number.eq(number))
+        .select((
+            "certification".into_sql::<Text>(),
+            c::id,
+            c::kind,
+            c::product_id.nullable(),
+            c::certificate_number,
+            c::issued_on,
+            c::expires_on.nullable(),
+            c::status,
+            c::certified,
+            None::<String>.into_sql::<Nullable<Text>>(),
+            holder,
+            live_product.nullable(),
+        ));
+    let des = d::table
+        .inner_join(e::table)
+        .left_join(p::table)
+        .filter(d::number.eq(number))
+        .select((
+            "designation".into_sql::<Text>(),
+            d::id,
+            d::kind,
+            d::product_id,
+            d::number,
+            d::valid_from,
+            d::valid_until,
+            d::status,
+            d::certified,
+            d::geographical_indication_id,
+            holder,
+            live_product.nullable(),
+        ));
+    // diesel's multi-backend connection has no UNION: each backend runs the same statement.
+    let rows: Vec<HitRow> = match conn {
+        DbConn::Pg(c) => certs.union_all(des).load(c)?,
+        DbConn::Sqlite(c) => certs.union_all(des).load(c)?,
+    };
+    let mut hits: Vec<Hit> = rows
+        .into_iter()
+        .map(|r| Hit {
+            record_type: if r.0 == "designation" {
+                RecordType::Designation
+            } else {
+                RecordType::Certification
+            },
+            id: r.1,
+            kind: r.2,
+            product_id: r.3,
+            number: r.4,
+            valid_from: r.5,
+            valid_until: r.6,
+            status: r.7,
+            certified: r.8,
+            geographical_indication_id: r.9,
+            holder: r.10,
+            product: r.11,
+        })
+        .collect();
+    // Certificates first, each table's rows as stored: the order a conflict names the kinds in.
+    hits.sort_by_key(|h| h.record_type == RecordType::Designation);
+    Ok(hits)
+}
+
+/// What the register holds for a number: one statement for today, and each record's status
+/// history when asked about a past date.
 pub fn verify_number(
     conn: &mut DbConn,
     number: &str,
     kind: Option<ApplicationKind>,
     at: Option<NaiveDate>,
 ) -> ApiResult<Verification> {
-    use crate::db::schema::{
-        certifications as c, designations as d, enterprises as e, products as p,
-    };
-    use diesel::prelude::*;
     let today = crate::clock::today();
     let mut found: Vec<Verification> = Vec::new();
-    let certs: Vec<CertHit> = c::table
-        .inner_join(e::table)
-        .inner_join(p::table)
-        .filter(c::certificate_number.eq(number))
-        .select((
-            certs::CertRow::as_select(),
-            (e::id, e::name, e::uscc, e::status),
-            (
-                p::name,
-                p::brand,
-                p::gtin,
-                p::sector_code,
-                p::category_code,
-                p::origin_region_code,
-            ),
-        ))
-        .load(conn)?;
-    for (c, ent, live) in certs
+    for h in hits(conn, number)?
         .into_iter()
-        .filter(|(c, _, _)| kind.is_none_or(|k| k == c.kind))
+        .filter(|h| kind.is_none_or(|k| k == h.kind))
     {
         let status = match at {
-            Some(d) => records::status_on(
-                &records::history::history(conn, RecordType::Certification, &c.id)?,
-                c.issued_on,
-                Some(c.expires_on),
-                d,
-            ),
-            None => records::effective_status(c.status, Some(c.expires_on), today),
-        };
-        let certified = Certified::parse(&c.certified);
-        let current_differs = certified.differences(&now_facts(&ent, Some(&live)));
-        found.push(Verification {
-            current_differs,
-            number: c.certificate_number.clone(),
-            record_type: RecordType::Certification,
-            kind: c.kind,
-            record_id: c.id.clone(),
-            valid: status == RecordStatus::Valid,
-            status,
-            valid_from: c.issued_on,
-            valid_until: Some(c.expires_on),
-            holder: holder(&ent, &certified),
-            product: Some(ProductRef {
-                href: format!("/api/v1/products/{}", c.product_id),
-                id: c.product_id.clone(),
-                name: certified.product_name.clone().unwrap_or_default(),
-            }),
-            geographical_indication_id: None,
-            certified,
-            at,
-            checked_at: chrono::Utc::now(),
-        });
-    }
-    let des: Option<DesignationHit> = d::table
-        .inner_join(e::table)
-        .left_join(p::table)
-        .filter(d::number.eq(number))
-        .select((
-            designations::DesignationRow::as_select(),
-            (e::id, e::name, e::uscc, e::status),
-            (
-                p::name,
-                p::brand,
-                p::gtin,
-                p::sector_code,
-                p::category_code,
-                p::origin_region_code,
-            )
-                .nullable(),
-        ))
-        .first(conn)
-        .optional()?;
-    if let Some((d, ent, live)) = des.filter(|(d, _, _)| kind.is_none_or(|k| k == d.kind)) {
-        let status = match at {
             Some(date) => records::status_on(
-                &records::history::history(conn, RecordType::Designation, &d.id)?,
-                d.valid_from,
-                d.valid_until,
+                &records::history::history(conn, h.record_type, &h.id)?,
+                h.valid_from,
+                h.valid_until,
                 date,
             ),
-            None => records::effective_status(d.status, d.valid_until, today),
+            None => records::effective_status(h.status, h.valid_until, today),
         };
-        let certified = Certified::parse(&d.certified);
-        let current_differs = certified.differences(&now_facts(&ent, live.as_ref()));
+        let valid = match h.record_type {
+            RecordType::Certification => status == RecordStatus::Valid,
+            RecordType::Designation => status == RecordStatus::Active,
+        };
+        let certified = Certified::parse(&h.certified);
+        let current_differs = certified.differences(&now_facts(&h.holder, h.product.as_ref()));
         found.push(Verification {
             current_differs,
-            number: d.number.clone(),
-            record_type: RecordType::Designation,
-            kind: d.kind,
-            record_id: d.id.clone(),
-            valid: status == RecordStatus::Active,
+            number: h.number,
+            record_type: h.record_type,
+            kind: h.kind,
+            record_id: h.id,
+            valid,
             status,
-            valid_from: d.valid_from,
-            valid_until: d.valid_until,
-            holder: holder(&ent, &certified),
-            product: d.product_id.clone().map(|id| ProductRef {
+            valid_from: h.valid_from,
+            valid_until: h.valid_until,
+            holder: holder(&h.holder, &certified),
+            product: h.product_id.map(|id| ProductRef {
                 href: format!("/api/v1/products/{id}"),
-                id,
                 name: certified.product_name.clone().unwrap_or_default(),
+                id,
             }),
-            geographical_indication_id: d.geographical_indication_id.clone(),
+            geographical_indication_id: h.geographical_indication_id,
             certified,
             at,
             checked_at: chrono::Utc::now(),

@@ -516,6 +516,31 @@ async fn designations_go_through_a_public_notice_and_are_granted_with_a_number()
                 .body["status"],
             "revoked"
         );
+        // A certificate may carry the same number: verification then finds both (one look-up
+        // across certificates and designations) and asks which kind is meant.
+        let goji = app.goji_product(&a, "同号的枸杞").await;
+        crate::public_api::certify(&app, &a, &goji, "green_food", &number).await;
+        let both = app.get(&format!("/api/v1/verify/{number}"), None).await;
+        both.assert(409);
+        assert_eq!(both.code(), "ambiguous_number");
+        assert!(
+            both.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("green_food, gi_product")),
+            "{}",
+            both.body
+        );
+        let gi_answer = app
+            .get(&format!("/api/v1/verify/{number}?kind=gi_product"), None)
+            .await;
+        assert_eq!(gi_answer.body["record_type"], "designation");
+        assert_eq!(gi_answer.body["status"], "revoked");
+        let cert_answer = app
+            .get(&format!("/api/v1/verify/{number}?kind=green_food"), None)
+            .await;
+        assert_eq!(cert_answer.body["record_type"], "certification");
+        assert_eq!(cert_answer.body["valid"], true);
+        assert_eq!(cert_answer.body["product"]["id"], goji.as_str());
         assert!(app
             .get(
                 &format!(
