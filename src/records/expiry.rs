@@ -7,9 +7,6 @@ use crate::db::schema::{certifications, designations};
 use crate::db::DbConn;
 use crate::domain::RecordStatus;
 
-/// Announces up to `max` records that ended before `today` and were not announced yet
-/// (`certification.expire`, `designation.expire`); how many it announced. Call inside a write
-/// transaction.
 /// Marks every record that ended before `today` as announced, without announcing it: records
 /// loaded with their history (the synthetic register) ended before they were loaded, and their
 /// end is no news to followers.
@@ -31,6 +28,9 @@ pub fn mark_past_announced(conn: &mut DbConn, today: chrono::NaiveDate) -> Query
     Ok(certs + designs)
 }
 
+/// Announces up to `max` records that ended before `today` and were not announced yet
+/// (`certification.expire`, `designation.expire`); how many it announced. Call inside a write
+/// transaction.
 pub fn announce_due(conn: &mut DbConn, today: chrono::NaiveDate, max: i64) -> QueryResult<usize> {
     let now = crate::clock::now();
     let certs: Vec<String> = certifications::table

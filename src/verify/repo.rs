@@ -8,6 +8,7 @@ use crate::domain::{ApplicationKind, EnterpriseStatus, RecordStatus, RecordType}
 use crate::error::{ApiError, ApiResult};
 use crate::records;
 use crate::records::certified::Certified;
+use diesel::Queryable;
 
 /// A product's certified fields as they are now: name, brand, GTIN, sector, category, origin.
 type LiveProduct = (String, String, Option<String>, String, String, String);
@@ -39,7 +40,9 @@ fn holder(now: &LiveHolder, certified: &Certified) -> Holder {
     }
 }
 
-/// One record a number names, from either table: what verification reads of it.
+/// One record a number names, from either table: what verification reads of it, in the
+/// order of the look-up's select.
+#[derive(Queryable)]
 struct Hit {
     record_type: RecordType,
     id: String,
@@ -54,22 +57,6 @@ struct Hit {
     holder: LiveHolder,
     product: Option<LiveProduct>,
 }
-
-/// A row of the look-up, in the order of its select.
-type HitRow = (
-    String,
-    String,
-    ApplicationKind,
-    Option<String>,
-    String,
-    NaiveDate,
-    Option<NaiveDate>,
-    RecordStatus,
-    String,
-    Option<String>,
-    LiveHolder,
-    Option<LiveProduct>,
-);
 
 /// Every certificate and designation with this number, each joined to its holder and product,
 /// in one statement: this is the hot path of third-party apps, and a second round trip for the
@@ -96,7 +83,7 @@ fn hits(conn: &mut DbConn, number: &str) -> diesel::QueryResult<Vec<Hit>> {
         .inner_join(p::table)
         .filter(c::certificate_number.eq(number))
         .select((
-            "certification".into_sql::<Text>(),
+            RecordType::Certification.into_sql::<Text>(),
             c::id,
             c::kind,
             c::product_id.nullable(),
@@ -114,7 +101,7 @@ fn hits(conn: &mut DbConn, number: &str) -> diesel::QueryResult<Vec<Hit>> {
         .left_join(p::table)
         .filter(d::number.eq(number))
         .select((
-            "designation".into_sql::<Text>(),
+            RecordType::Designation.into_sql::<Text>(),
             d::id,
             d::kind,
             d::product_id,
@@ -128,31 +115,10 @@ fn hits(conn: &mut DbConn, number: &str) -> diesel::QueryResult<Vec<Hit>> {
             live_product.nullable(),
         ));
     // diesel's multi-backend connection has no UNION: each backend runs the same statement.
-    let rows: Vec<HitRow> = match conn {
+    let mut hits: Vec<Hit> = match conn {
         DbConn::Pg(c) => certs.union_all(des).load(c)?,
         DbConn::Sqlite(c) => certs.union_all(des).load(c)?,
     };
-    let mut hits: Vec<Hit> = rows
-        .into_iter()
-        .map(|r| Hit {
-            record_type: if r.0 == "designation" {
-                RecordType::Designation
-            } else {
-                RecordType::Certification
-            },
-            id: r.1,
-            kind: r.2,
-            product_id: r.3,
-            number: r.4,
-            valid_from: r.5,
-            valid_until: r.6,
-            status: r.7,
-            certified: r.8,
-            geographical_indication_id: r.9,
-            holder: r.10,
-            product: r.11,
-        })
-        .collect();
     // Certificates first, each table's rows as stored: the order a conflict names the kinds in.
     hits.sort_by_key(|h| h.record_type == RecordType::Designation);
     Ok(hits)
